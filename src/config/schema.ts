@@ -1,0 +1,139 @@
+// The configuration file's shape. Every key is documented here, beside its
+// default; `npm run docs:config` turns these descriptions into
+// docs/configuration.md so the reference never drifts from the code.
+import { z } from 'zod';
+
+// A secret may be written inline (fine for demos), or — what production
+// should do — read from an environment variable or a file at start-up.
+export const secretSchema = z
+  .union([
+    z.string().min(1),
+    z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name') }),
+    z.strictObject({ file: z.string().min(1) }),
+  ])
+  .describe('a secret: a string, `{ env: NAME }` or `{ file: path }`');
+export type SecretRef = z.infer<typeof secretSchema>;
+
+const id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lower-case letters, digits, ".", "_" or "-", at most 63');
+
+const domain = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a lower-case domain name');
+
+const seconds = z.number().int().positive();
+
+// Authenticator entries are checked here only for the keys every kind has;
+// each backend's own schema (src/auth/<kind>/options.ts, assembled in
+// src/auth/registry.ts) is applied by load.ts so all problems are reported
+// in one go.
+export const authenticatorEntrySchema = z.looseObject({
+  id: id.optional().describe('name in logs and metrics; default `<library>-<kind>` (or `<library>-<kind>-<n>`)'),
+  kind: z.string().describe('the backend: `file`, and the kinds later issues add (`ldap`, `sip2`, …)'),
+});
+
+export const librarySchema = z.strictObject({
+  id: id.describe('stable id: used in logs, the `library` hint and claims'),
+  name: z.string().min(1).max(120).describe('display name shown to patrons'),
+  realm: id.optional().describe('the realm (shared patron database) this library belongs to; default: its own id'),
+  cardPatterns: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('card-number prefixes, or anchored regular expressions written `/^…$/`'),
+  authenticators: z
+    .array(authenticatorEntrySchema)
+    .min(1, 'at least one authenticator')
+    .describe('tried in order until one knows the card'),
+});
+
+export const realmSchema = z.strictObject({
+  id: id,
+  scope: domain.optional().describe('domain after the `@` of pseudonyms; default: the issuer host'),
+});
+
+// Vendors, as OIDC clients, use RFC 7591 registration metadata names.
+export const clientSchema = z.strictObject({
+  client_id: z.string().min(1).max(200),
+  client_name: z.string().min(1).max(120).optional(),
+  client_secret: secretSchema.optional().describe('absent for public clients (they must use PKCE)'),
+  redirect_uris: z.array(z.url()).min(1),
+  post_logout_redirect_uris: z.array(z.url()).optional(),
+  token_endpoint_auth_method: z
+    .enum(['client_secret_basic', 'client_secret_post', 'none'])
+    .optional()
+    .describe('default: `client_secret_basic` with a secret, `none` without'),
+  grant_types: z.array(z.enum(['authorization_code', 'refresh_token'])).default(['authorization_code', 'refresh_token']),
+  id_token_signed_response_alg: z.enum(['RS256', 'ES256']).default('RS256'),
+  sector_identifier_uri: z.url().optional().describe('OIDC Core 8.1: needed when redirect URIs span several hosts'),
+  logo_uri: z.url().optional(),
+  policy_uri: z.url().optional(),
+  tos_uri: z.url().optional(),
+});
+
+export const storeSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('memory') }),
+    z.strictObject({
+      kind: z.literal('sqlite'),
+      path: z.string().min(1).default('data/patronym.sqlite').describe('database file; its folder is created'),
+    }),
+  ])
+  .default({ kind: 'sqlite', path: 'data/patronym.sqlite' });
+
+export const configSchema = z.strictObject({
+  issuer: z
+    .url()
+    .default('http://localhost:3000')
+    .describe('public URL of the broker, no trailing slash; `ISSUER` overrides'),
+  port: z.number().int().min(0).max(65535).default(3000).describe('listening port; `PORT` overrides'),
+  host: z.string().default('0.0.0.0').describe('listening address'),
+  trustProxy: z.boolean().default(false).describe('honour X-Forwarded-* (only behind your own reverse proxy)'),
+  store: storeSchema,
+  sweepInterval: seconds.default(300).describe('seconds between sweeps of expired records'),
+  keys: z
+    .strictObject({
+      dir: z.string().default('keys').describe('where generated keys live (mode 0600)'),
+      accountKey: secretSchema.optional().describe('overrides keys/pseudonym.json; env `PATRONYM_ACCOUNT_KEY` too'),
+      pairwiseKey: secretSchema.optional().describe('overrides keys/pseudonym.json; env `PATRONYM_PAIRWISE_KEY` too'),
+      pinPepper: secretSchema.optional().describe('overrides keys/pin-pepper; env `PATRONYM_PIN_PEPPER` too'),
+    })
+    .default({ dir: 'keys' }),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .default({ level: 'info' }),
+  ttl: z
+    .strictObject({
+      session: seconds.default(8 * 3600).describe('broker sign-in session'),
+      interaction: seconds.default(15 * 60).describe('time a patron has to complete the sign-in page'),
+      authorizationCode: seconds.max(600).default(60),
+      accessToken: seconds.default(3600),
+      idToken: seconds.default(3600),
+      refreshToken: seconds.default(14 * 24 * 3600),
+      grant: seconds.default(14 * 24 * 3600),
+      account: seconds
+        .default(180 * 24 * 3600)
+        .describe('how long a patron’s pseudonym state is kept after their last sign-in'),
+    })
+    .default({
+      session: 8 * 3600,
+      interaction: 15 * 60,
+      authorizationCode: 60,
+      accessToken: 3600,
+      idToken: 3600,
+      refreshToken: 14 * 24 * 3600,
+      grant: 14 * 24 * 3600,
+      account: 180 * 24 * 3600,
+    }),
+  realms: z.array(realmSchema).default([]),
+  libraries: z.array(librarySchema).min(1, 'at least one library'),
+  clients: z.array(clientSchema).default([]),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.infer<typeof configSchema>;
+export type LibraryConfig = z.infer<typeof librarySchema>;
+export type ClientConfig = z.infer<typeof clientSchema>;
+export type AuthenticatorEntry = z.infer<typeof authenticatorEntrySchema>;

@@ -1,0 +1,84 @@
+// In-process store for tests and single-process experiments. Same semantics
+// as the persistent stores (checked by the store conformance suite).
+import { type Payload, type Store, type StoreOptions, epochSeconds } from './store.ts';
+
+interface Entry {
+  payload: Payload;
+  expiresAt?: number; // epoch ms
+}
+
+export class MemoryStore implements Store {
+  readonly kind = 'memory';
+  readonly #records = new Map<string, Entry>();
+  readonly #now: () => number;
+
+  constructor(options: StoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  #key(model: string, id: string): string {
+    return `${model}\u0000${id}`;
+  }
+
+  #live(entry: Entry | undefined): Payload | undefined {
+    if (!entry || (entry.expiresAt !== undefined && entry.expiresAt <= this.#now())) return undefined;
+    return structuredClone(entry.payload);
+  }
+
+  async upsert(model: string, id: string, payload: Payload, expiresIn?: number): Promise<void> {
+    const entry: Entry = { payload: structuredClone(payload) };
+    if (expiresIn !== undefined) entry.expiresAt = this.#now() + expiresIn * 1000;
+    this.#records.set(this.#key(model, id), entry);
+  }
+
+  async find(model: string, id: string): Promise<Payload | undefined> {
+    return this.#live(this.#records.get(this.#key(model, id)));
+  }
+
+  #findBy(model: string, field: string, value: string): Payload | undefined {
+    const prefix = `${model}\u0000`;
+    for (const [key, entry] of this.#records) {
+      if (key.startsWith(prefix) && entry.payload[field] === value) return this.#live(entry);
+    }
+    return undefined;
+  }
+
+  async findByUid(model: string, uid: string): Promise<Payload | undefined> {
+    return this.#findBy(model, 'uid', uid);
+  }
+
+  async findByUserCode(model: string, userCode: string): Promise<Payload | undefined> {
+    return this.#findBy(model, 'userCode', userCode);
+  }
+
+  async consume(model: string, id: string): Promise<void> {
+    const entry = this.#records.get(this.#key(model, id));
+    if (entry) entry.payload.consumed = epochSeconds(this.#now);
+  }
+
+  async destroy(model: string, id: string): Promise<void> {
+    this.#records.delete(this.#key(model, id));
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    for (const [key, entry] of this.#records) {
+      if (entry.payload.grantId === grantId) this.#records.delete(key);
+    }
+  }
+
+  async sweep(): Promise<number> {
+    const now = this.#now();
+    let removed = 0;
+    for (const [key, entry] of this.#records) {
+      if (entry.expiresAt !== undefined && entry.expiresAt <= now) {
+        this.#records.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    this.#records.clear();
+  }
+}

@@ -1,0 +1,122 @@
+// The embedded default: one SQLite file (better-sqlite3, WAL). Synchronous
+// calls are fine here: each is a single indexed statement well under a
+// millisecond, far cheaper than the async hop a worker thread would cost.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { type Payload, type Store, type StoreOptions, epochSeconds } from './store.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS records (
+  model      TEXT NOT NULL,
+  id         TEXT NOT NULL,
+  payload    TEXT NOT NULL,
+  grant_id   TEXT,
+  uid        TEXT,
+  user_code  TEXT,
+  expires_at INTEGER,
+  PRIMARY KEY (model, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_grant ON records (grant_id) WHERE grant_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_uid ON records (model, uid) WHERE uid IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_user_code ON records (model, user_code) WHERE user_code IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_expiry ON records (expires_at) WHERE expires_at IS NOT NULL;
+`;
+
+interface Row {
+  payload: string;
+}
+
+const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  readonly #db: Database.Database;
+  readonly #now: () => number;
+  readonly #stmt;
+
+  constructor(path: string, options: StoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    this.#db = new Database(path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('busy_timeout = 5000');
+    // Deleted rows are overwritten, so a purged record cannot be read back
+    // from free pages of the file.
+    this.#db.pragma('secure_delete = ON');
+    this.#db.exec(SCHEMA);
+    const live = '(expires_at IS NULL OR expires_at > @now)';
+    this.#stmt = {
+      upsert: this.#db.prepare(
+        `INSERT INTO records (model, id, payload, grant_id, uid, user_code, expires_at)
+         VALUES (@model, @id, @payload, @grantId, @uid, @userCode, @expiresAt)
+         ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
+           uid = excluded.uid, user_code = excluded.user_code, expires_at = excluded.expires_at`,
+      ),
+      find: this.#db.prepare<{ model: string; id: string; now: number }, Row>(
+        `SELECT payload FROM records WHERE model = @model AND id = @id AND ${live}`,
+      ),
+      findByUid: this.#db.prepare<{ model: string; uid: string; now: number }, Row>(
+        `SELECT payload FROM records WHERE model = @model AND uid = @uid AND ${live}`,
+      ),
+      findByUserCode: this.#db.prepare<{ model: string; userCode: string; now: number }, Row>(
+        `SELECT payload FROM records WHERE model = @model AND user_code = @userCode AND ${live}`,
+      ),
+      consume: this.#db.prepare(
+        `UPDATE records SET payload = json_set(payload, '$.consumed', @at) WHERE model = @model AND id = @id`,
+      ),
+      destroy: this.#db.prepare('DELETE FROM records WHERE model = @model AND id = @id'),
+      revoke: this.#db.prepare('DELETE FROM records WHERE grant_id = @grantId'),
+      sweep: this.#db.prepare('DELETE FROM records WHERE expires_at IS NOT NULL AND expires_at <= @now'),
+    };
+  }
+
+  async upsert(model: string, id: string, payload: Payload, expiresIn?: number): Promise<void> {
+    this.#stmt.upsert.run({
+      model,
+      id,
+      payload: JSON.stringify(payload),
+      grantId: str(payload.grantId),
+      uid: str(payload.uid),
+      userCode: str(payload.userCode),
+      expiresAt: expiresIn === undefined ? null : this.#now() + expiresIn * 1000,
+    });
+  }
+
+  #parse(row: Row | undefined): Payload | undefined {
+    return row ? (JSON.parse(row.payload) as Payload) : undefined;
+  }
+
+  async find(model: string, id: string): Promise<Payload | undefined> {
+    return this.#parse(this.#stmt.find.get({ model, id, now: this.#now() }));
+  }
+
+  async findByUid(model: string, uid: string): Promise<Payload | undefined> {
+    return this.#parse(this.#stmt.findByUid.get({ model, uid, now: this.#now() }));
+  }
+
+  async findByUserCode(model: string, userCode: string): Promise<Payload | undefined> {
+    return this.#parse(this.#stmt.findByUserCode.get({ model, userCode, now: this.#now() }));
+  }
+
+  async consume(model: string, id: string): Promise<void> {
+    this.#stmt.consume.run({ model, id, at: epochSeconds(this.#now) });
+  }
+
+  async destroy(model: string, id: string): Promise<void> {
+    this.#stmt.destroy.run({ model, id });
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    this.#stmt.revoke.run({ grantId });
+  }
+
+  async sweep(): Promise<number> {
+    return this.#stmt.sweep.run({ now: this.#now() }).changes;
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}

@@ -1,0 +1,35 @@
+// Where all broker state lives: oidc-provider's models (Session, Interaction,
+// AuthorizationCode, tokens, Grant, …) and Patronym's own records (Account,
+// later throttling counters and the release log). Every implementation runs
+// test/conformance/store.suite.ts.
+//
+// Payloads hold no patron data: patrons appear only as accountIds (keyed
+// hashes). Expiry is part of the contract: an expired record is never
+// returned, and sweep() deletes it.
+
+export type Payload = Record<string, unknown>;
+
+export interface Store {
+  readonly kind: string;
+  // `expiresIn` in seconds; absent means the record lives until destroyed.
+  upsert(model: string, id: string, payload: Payload, expiresIn?: number): Promise<void>;
+  find(model: string, id: string): Promise<Payload | undefined>;
+  findByUid(model: string, uid: string): Promise<Payload | undefined>;
+  findByUserCode(model: string, userCode: string): Promise<Payload | undefined>;
+  // Marks a one-time record (authorization code, …) as used, keeping it so
+  // a replay can be detected.
+  consume(model: string, id: string): Promise<void>;
+  destroy(model: string, id: string): Promise<void>;
+  // Every record of any model issued under this grant.
+  revokeByGrantId(grantId: string): Promise<void>;
+  // Deletes expired records; resolves with how many.
+  sweep(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  // Milliseconds since the epoch; tests pass a controllable clock.
+  now?: () => number;
+}
+
+export const epochSeconds = (now: () => number): number => Math.floor(now() / 1000);

@@ -1,0 +1,130 @@
+// The contract every store keeps. A new store runs `storeSuite` from its own
+// test file; a case it cannot pass is skipped there with the reason in code.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/store/store.ts';
+
+export interface Clock {
+  now: () => number;
+  advance(ms: number): void;
+}
+
+export function fakeClock(start = Date.UTC(2026, 0, 1)): Clock {
+  let t = start;
+  return { now: () => t, advance: (ms) => (t += ms) };
+}
+
+// `open` returns a fresh, empty store bound to the given clock; `reopen`
+// (for persistent stores) returns a new instance over the same data.
+export interface StoreFactory {
+  open(clock: Clock): Promise<Store>;
+  reopen?(clock: Clock): Promise<Store>;
+}
+
+export function storeSuite(name: string, factory: StoreFactory): void {
+  describe(`store conformance: ${name}`, () => {
+    let clock: Clock;
+    let store: Store;
+    beforeEach(async () => {
+      clock = fakeClock();
+      store = await factory.open(clock);
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('returns what was upserted, as a copy', async () => {
+      const payload = { accountId: 'a1', nested: { list: [1, 2] } };
+      await store.upsert('Session', 's1', payload, 60);
+      payload.nested.list.push(3);
+      expect(await store.find('Session', 's1')).toEqual({ accountId: 'a1', nested: { list: [1, 2] } });
+      expect(await store.find('Session', 'missing')).toBeUndefined();
+    });
+
+    it('keeps models apart', async () => {
+      await store.upsert('Session', 'x', { a: 1 }, 60);
+      await store.upsert('Grant', 'x', { b: 2 }, 60);
+      expect(await store.find('Session', 'x')).toEqual({ a: 1 });
+      expect(await store.find('Grant', 'x')).toEqual({ b: 2 });
+    });
+
+    it('replaces on a second upsert, including the expiry', async () => {
+      await store.upsert('Session', 's1', { v: 1 }, 10);
+      await store.upsert('Session', 's1', { v: 2 }, 100);
+      clock.advance(50_000);
+      expect(await store.find('Session', 's1')).toEqual({ v: 2 });
+    });
+
+    it('never returns an expired record, and sweep deletes only expired ones', async () => {
+      await store.upsert('AccessToken', 'short', { grantId: 'g' }, 10);
+      await store.upsert('AccessToken', 'long', { grantId: 'g' }, 1000);
+      await store.upsert('Account', 'forever', { realm: 'r' });
+      clock.advance(10_000);
+      expect(await store.find('AccessToken', 'short')).toBeUndefined();
+      expect(await store.find('AccessToken', 'long')).toBeDefined();
+      expect(await store.sweep()).toBe(1);
+      expect(await store.sweep()).toBe(0);
+      expect(await store.find('AccessToken', 'long')).toBeDefined();
+      expect(await store.find('Account', 'forever')).toEqual({ realm: 'r' });
+    });
+
+    it('finds by uid and by user code, within the model, unless expired', async () => {
+      await store.upsert('Session', 's1', { uid: 'u1' }, 60);
+      await store.upsert('Interaction', 'i1', { uid: 'u1' }, 60);
+      await store.upsert('DeviceCode', 'd1', { userCode: 'ABCD-EFGH' }, 5);
+      expect(await store.findByUid('Session', 'u1')).toEqual({ uid: 'u1' });
+      expect(await store.findByUid('Session', 'u2')).toBeUndefined();
+      expect(await store.findByUserCode('DeviceCode', 'ABCD-EFGH')).toEqual({ userCode: 'ABCD-EFGH' });
+      clock.advance(6_000);
+      expect(await store.findByUserCode('DeviceCode', 'ABCD-EFGH')).toBeUndefined();
+    });
+
+    it('marks a record consumed with the time, keeping it', async () => {
+      await store.upsert('AuthorizationCode', 'c1', { grantId: 'g' }, 60);
+      clock.advance(2_000);
+      await store.consume('AuthorizationCode', 'c1');
+      const found = await store.find('AuthorizationCode', 'c1');
+      expect(found?.consumed).toBe(Math.floor(clock.now() / 1000));
+      expect(found?.grantId).toBe('g');
+      await store.consume('AuthorizationCode', 'missing');
+    });
+
+    it('destroys one record', async () => {
+      await store.upsert('Session', 's1', {}, 60);
+      await store.upsert('Session', 's2', {}, 60);
+      await store.destroy('Session', 's1');
+      await store.destroy('Session', 'missing');
+      expect(await store.find('Session', 's1')).toBeUndefined();
+      expect(await store.find('Session', 's2')).toBeDefined();
+    });
+
+    it('revokes every record of a grant across models, and nothing else', async () => {
+      await store.upsert('AccessToken', 'at', { grantId: 'g1' }, 60);
+      await store.upsert('RefreshToken', 'rt', { grantId: 'g1' }, 60);
+      await store.upsert('AuthorizationCode', 'ac', { grantId: 'g1' }, 60);
+      await store.upsert('AccessToken', 'other', { grantId: 'g2' }, 60);
+      await store.revokeByGrantId('g1');
+      expect(await store.find('AccessToken', 'at')).toBeUndefined();
+      expect(await store.find('RefreshToken', 'rt')).toBeUndefined();
+      expect(await store.find('AuthorizationCode', 'ac')).toBeUndefined();
+      expect(await store.find('AccessToken', 'other')).toBeDefined();
+    });
+
+    it('stores ids and payloads with any characters', async () => {
+      const id = 'ünï/côde\u0000\'"; DROP TABLE records;--';
+      await store.upsert('Session', id, { text: 'ünï 💡', n: 1.5, t: true, z: null }, 60);
+      expect(await store.find('Session', id)).toEqual({ text: 'ünï 💡', n: 1.5, t: true, z: null });
+    });
+
+    if (factory.reopen) {
+      const reopen = factory.reopen;
+      it('keeps records across a restart', async () => {
+        await store.upsert('RefreshToken', 'rt', { grantId: 'g', accountId: 'a' }, 3600);
+        await store.upsert('Account', 'a', { realm: 'r' });
+        await store.close();
+        store = await reopen(clock);
+        expect(await store.find('RefreshToken', 'rt')).toEqual({ grantId: 'g', accountId: 'a' });
+        expect(await store.find('Account', 'a')).toEqual({ realm: 'r' });
+      });
+    }
+  });
+}
