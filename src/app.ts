@@ -1,0 +1,132 @@
+// Builds the broker: oidc-provider (itself a Koa app) with our headers,
+// static stylesheet, error pages and interaction routes in front of it.
+// Tests build it directly; main.ts only adds a listening socket.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Context, Middleware } from 'koa';
+import type Provider from 'oidc-provider';
+import { errors as oidcErrors } from 'oidc-provider';
+import type { Authenticator } from './auth/authenticator.ts';
+import { createAuthenticator } from './auth/registry.ts';
+import type { Config, ResolvedAuthenticator } from './config/load.ts';
+import { describeError } from './errors.ts';
+import { buildLibraries, type Library } from './libraries/library.ts';
+import type { Logger } from './log.ts';
+import { Accounts } from './oidc/account.ts';
+import { interactionRoutes } from './oidc/interactions.ts';
+import { createProvider } from './oidc/provider.ts';
+import { createHandles } from './pseudonym/handle.ts';
+import { createCsrf } from './security/csrf.ts';
+import { securityHeaders } from './security/headers.ts';
+import type { Keys } from './security/keys.ts';
+import type { Store } from './store/store.ts';
+import { createViews, VIEWS_DIR, type Views } from './views.ts';
+
+export interface AppDeps {
+  config: Config;
+  keys: Keys;
+  store: Store;
+  log: Logger;
+  now?: () => number;
+}
+
+export interface Broker {
+  app: Provider;
+  provider: Provider;
+  libraries: ReadonlyMap<string, Library>;
+  close(): Promise<void>;
+}
+
+function page(views: Views, ctx: Context, status: number, messageKey: string, code?: string): void {
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = views.render('error', { title: views.t('error.title'), message: views.t(messageKey), code });
+}
+
+// Errors from our own routes become a catalogue sentence for the patron and a
+// log line for the sysadmin; never a stack trace on a page.
+function errorPages(views: Views, log: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body == null && ctx.method === 'GET') page(views, ctx, 404, 'error.not-found');
+    } catch (error) {
+      const status = (error as { status?: number }).status ?? 500;
+      if (error instanceof oidcErrors.SessionNotFound || error instanceof oidcErrors.InvalidRequest) {
+        log.info({ event: 'interaction_expired', path: ctx.path, reason: describeError(error) }, 'interaction: expired or replayed');
+        page(views, ctx, 400, 'error.expired', 'session_not_found');
+      } else if (status === 413) {
+        log.info({ event: 'request_too_large', path: ctx.path }, 'http: request body too large');
+        page(views, ctx, 413, 'error.too-large', 'request_too_large');
+      } else if (status >= 400 && status < 500) {
+        log.info({ event: 'bad_request', path: ctx.path, status, reason: describeError(error) }, 'http: bad request');
+        page(views, ctx, status, 'outcome.bad-form', 'invalid_request');
+      } else {
+        log.error({ event: 'server_error', path: ctx.path, err: error }, 'http: unhandled error');
+        page(views, ctx, 500, 'error.server', 'server_error');
+      }
+    }
+  };
+}
+
+function staticFiles(): Middleware {
+  const css = readFileSync(join(VIEWS_DIR, 'static', 'patronym.css'));
+  return async (ctx, next) => {
+    if (ctx.path === '/static/patronym.css' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+      ctx.type = 'text/css';
+      ctx.set('Cache-Control', 'public, max-age=86400');
+      ctx.body = css;
+      return;
+    }
+    if (ctx.path === '/healthz' && ctx.method === 'GET') {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = 'ok';
+      return;
+    }
+    await next();
+  };
+}
+
+export function createBroker(deps: AppDeps): Broker {
+  const { config, keys, store, log } = deps;
+  const views = createViews();
+  const accounts = new Accounts(store, config.ttl.account);
+  const authenticators: Authenticator[] = [];
+  const context = {
+    pinPepper: keys.pinPepper,
+    warn: (message: string) => log.warn({ event: 'config_warning' }, message),
+    ...(deps.now ? { now: deps.now } : {}),
+  };
+  const libraries = buildLibraries(config.libraries, config.realms, (library, i) => {
+    const authenticator = createAuthenticator(library.authenticators[i] as ResolvedAuthenticator, context);
+    authenticators.push(authenticator);
+    return authenticator;
+  });
+  const provider = createProvider({ config, keys, store, accounts, views, log });
+  const routes = interactionRoutes({
+    provider,
+    libraries,
+    views,
+    csrf: createCsrf(keys.cookies[0] as string),
+    accountKey: keys.accountKey,
+    accounts,
+    handles: createHandles(keys.accountKey),
+    log,
+  });
+
+  provider.use(securityHeaders());
+  provider.use(errorPages(views, log));
+  provider.use(staticFiles());
+  provider.use(routes.routes());
+  provider.use(routes.allowedMethods());
+
+  return {
+    app: provider,
+    provider,
+    libraries,
+    async close() {
+      await Promise.allSettled(authenticators.map((a) => a.close()));
+    },
+  };
+}

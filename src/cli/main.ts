@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// `patronym`: parse and dispatch only; each command lives in commands/.
+import { Command, Option } from 'commander';
+import { ConfigError } from '../config/load.ts';
+import { describeError } from '../errors.ts';
+import { checkCommand } from './commands/check.ts';
+import { writeDemoPatrons } from './commands/demo.ts';
+import { addPatronCommand, hashPinCommand } from './commands/patrons.ts';
+import { loadConfigAndKeys } from './context.ts';
+
+const program = new Command('patronym')
+  .description('Patronym: library card + PIN in, a pairwise pseudonym out.\nThe configuration file is $PATRONYM_CONFIG (default config/demo.yaml).')
+  .showHelpAfterError();
+
+const demo = program.command('demo').description('the demo installation');
+demo
+  .command('init')
+  .description('write the demo patron file (data/demo-patrons.yaml) if it is missing')
+  .action(async () => {
+    if (process.env.PATRONYM_CONFIG) return; // not the demo
+    const { keys } = await loadConfigAndKeys();
+    if (await writeDemoPatrons('data/demo-patrons.yaml', keys.pinPepper)) {
+      process.stdout.write('patronym: wrote the demo patron file data/demo-patrons.yaml\n');
+    }
+  });
+
+const patrons = program.command('patrons').description("a `file` authenticator's patron file");
+patrons
+  .command('hash-pin')
+  .description('read a PIN (without echo) and print its hash for a patron file')
+  .action(hashPinCommand);
+patrons
+  .command('add <card>')
+  .description('add a patron; the PIN is asked for without echo')
+  .requiredOption('--file <path>', 'the patron file')
+  .requiredOption('--id <id>', "the patron's permanent id (kept when the card is replaced)")
+  .addOption(new Option('--status <status>', 'status').choices(['active', 'blocked', 'expired']).default('active'))
+  .option('--expires <date>', 'expiry date, YYYY-MM-DD')
+  .action(addPatronCommand);
+
+program
+  .command('check')
+  .description("check every library's backends answer; with --card, the outcome a sign-in would get")
+  .option('--library <id>', 'only this library')
+  .option('--card <card>', 'also try this card (the PIN is asked for without echo)')
+  .action(async (options: { library?: string; card?: string }) => {
+    process.exitCode = await checkCommand(options);
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  process.stderr.write(`patronym: ${error instanceof ConfigError ? error.message : describeError(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,32 @@
+// Structured logs (pino). Patronym code never passes a card, PIN, name or
+// email to the logger; the redaction list is a second line of defence for
+// fields that could carry one by accident.
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+export type { Logger };
+
+const REDACT = [
+  'card',
+  'pin',
+  '*.card',
+  '*.pin',
+  'password',
+  '*.password',
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'headers.cookie',
+  'headers.authorization',
+];
+
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'patronym' },
+      redact: { paths: REDACT, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}

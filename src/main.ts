@@ -1,0 +1,66 @@
+// Process entry: load the configuration, keys and store, listen, sweep
+// expired records, shut down cleanly on a signal. No logic of its own.
+import { createServer } from 'node:http';
+import { createBroker } from './app.ts';
+import { authenticatorKinds } from './auth/registry.ts';
+import { ConfigError, loadConfigFile } from './config/load.ts';
+import { describeError } from './errors.ts';
+import { createLogger } from './log.ts';
+import { loadKeys } from './security/keys.ts';
+import { openStore } from './store/registry.ts';
+
+const configPath = process.env.PATRONYM_CONFIG ?? 'config/demo.yaml';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfigFile(configPath, { kinds: authenticatorKinds });
+  } catch (error) {
+    process.stderr.write(`patronym: cannot start: ${error instanceof ConfigError ? error.message : describeError(error)}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  const log = createLogger(config.log.level);
+  const keys = await loadKeys(config.keys.dir, config.keys);
+  const store = openStore(config.store);
+  const broker = createBroker({ config, keys, store, log });
+  const server = createServer(broker.app.callback());
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
+
+  const sweep = setInterval(() => {
+    store.sweep().then(
+      (removed) => removed > 0 && log.info({ event: 'sweep', removed }, 'store: expired records removed'),
+      (error: unknown) => log.error({ event: 'sweep', err: error }, 'store: sweep failed'),
+    );
+  }, config.sweepInterval * 1000);
+  sweep.unref();
+
+  server.listen(config.port, config.host, () => {
+    log.info(
+      { event: 'start', issuer: config.issuer, port: config.port, store: store.kind, config: configPath, libraries: [...broker.libraries.keys()] },
+      `patronym: listening on ${config.host}:${config.port} as ${config.issuer}`,
+    );
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ event: 'stop', signal }, 'patronym: shutting down');
+    clearInterval(sweep);
+    server.close(async () => {
+      await broker.close();
+      await store.close();
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`patronym: cannot start: ${describeError(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,23 @@
+// oidc-provider's error page, in our layout. The patron sees a sentence from
+// the catalogue and the OAuth error code (useful to the vendor's support),
+// never the description, a stack or anything internal.
+import type { Configuration } from 'oidc-provider';
+import type { Views } from '../views.ts';
+
+const EXPIRED = new Set(['session_not_found', 'invalid_request_uri']);
+const SAFE_CODE = /^[a-z_]{1,40}$/;
+
+export function renderError(views: Views): NonNullable<Configuration['renderError']> {
+  return async (ctx, out) => {
+    const code = typeof out.error === 'string' && SAFE_CODE.test(out.error) ? out.error : 'server_error';
+    const message =
+      code === 'server_error'
+        ? views.t('error.server')
+        : EXPIRED.has(code)
+          ? views.t('error.expired')
+          : views.t('error.bad-request');
+    ctx.type = 'html';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = views.render('error', { title: views.t('error.title'), message, code });
+  };
+}

@@ -1,0 +1,30 @@
+// Server-rendered patron pages: eta templates (auto-escaping on) from views/,
+// sentences from the message catalogue. Nothing here runs in the browser.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Eta } from 'eta';
+
+export type Translate = (key: string, vars?: Record<string, string>) => string;
+
+export interface Views {
+  readonly lang: string;
+  t: Translate;
+  render(page: string, data: Record<string, unknown>): string;
+}
+
+export const VIEWS_DIR = join(import.meta.dirname, '..', 'views');
+
+export function createViews(dir = VIEWS_DIR, lang = 'en'): Views {
+  const messages = JSON.parse(readFileSync(join(dir, 'messages', `${lang}.json`), 'utf8')) as Record<string, string>;
+  const t: Translate = (key, vars = {}) => {
+    const text = messages[key];
+    if (text === undefined) throw new Error(`views: no message "${key}" in ${lang}.json`);
+    return text.replace(/\{(\w+)\}/g, (_, name: string) => vars[name] ?? `{${name}}`);
+  };
+  const eta = new Eta({ views: dir, cache: true, autoEscape: true, autoTrim: false });
+  return {
+    lang,
+    t,
+    render: (page, data) => eta.render(`./${page}`, { ...data, t, lang }),
+  };
+}
