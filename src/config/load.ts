@@ -236,6 +236,14 @@ export function parseConfig(raw: unknown, source: string, options: LoadOptions):
     if (method === 'none' && client.client_secret) {
       problems.push(`clients[${i}].client_secret: a public client (token_endpoint_auth_method none) has no secret`);
     }
+    // OIDC Core 8.1: without a sector_identifier_uri, all redirect URIs must
+    // share one host, which becomes the vendor's sector.
+    const hosts = new Set(client.redirect_uris.map((uri) => new URL(uri).hostname.toLowerCase()));
+    if (hosts.size > 1 && !client.sector_identifier_uri) {
+      problems.push(
+        `clients[${i}].redirect_uris: span several hosts (${[...hosts].join(', ')}); add a sector_identifier_uri listing them`,
+      );
+    }
     const { client_secret, ...rest } = client;
     const resolved: Client = { ...rest, token_endpoint_auth_method: method };
     if (client_secret !== undefined) {

@@ -35,14 +35,14 @@ export async function signIn(
     library: library.id,
     authenticator: outcome.authenticator,
     vendor,
-    card: deps.handles.card(library.realm.id, credentials.card),
+    cardHash: deps.handles.card(library.realm.id, credentials.card),
     ms: Math.round(performance.now() - started),
   };
   const { result } = outcome;
   if (result.kind === 'ok') {
     const accountId = deriveAccountId(deps.accountKey, library.realm.id, result.patron.stableId);
     await deps.accounts.touch(accountId, library.realm.id);
-    deps.log.info({ ...base, outcome: 'ok', account: deps.handles.account(accountId) }, 'login: ok');
+    deps.log.info({ ...base, outcome: 'ok', accountHash: deps.handles.account(accountId) }, 'login: ok');
     return { kind: 'ok', accountId };
   }
   if (result.kind === 'denied') {

@@ -122,6 +122,9 @@ export async function startBroker(options: StartOptions = {}): Promise<RunningBr
       await new Promise((resolve) => server.close(resolve));
       await broker.close();
       await store.close();
+      // Let keep-alive clients (undici) see the closed sockets before a
+      // restarted broker takes the same port.
+      await new Promise((resolve) => setTimeout(resolve, 50));
     },
   };
 }

@@ -1,0 +1,142 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { authenticatorKinds } from '../../../src/auth/registry.ts';
+import { ConfigError, loadConfigFile, parseConfig } from '../../../src/config/load.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'patronym-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const GOOD = `
+issuer: https://login.springfield.example.org
+libraries:
+  - id: springfield
+    name: Springfield Public Library
+    authenticators:
+      - kind: file
+        path: data/patrons.yaml
+clients:
+  - client_id: vendor
+    client_secret: { env: VENDOR_SECRET }
+    redirect_uris: [https://vendor.example/cb]
+`;
+
+function load(text: string, env: NodeJS.ProcessEnv = { VENDOR_SECRET: 's3cret' }) {
+  const file = join(dir, `c-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, text);
+  return { file, run: () => loadConfigFile(file, { kinds: authenticatorKinds, env }) };
+}
+
+function problems(text: string, env?: NodeJS.ProcessEnv): { file: string; message: string; problems: readonly string[] } {
+  const { file, run } = load(text, env);
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return { file, message: (error as ConfigError).message, problems: (error as ConfigError).problems };
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('loads a good file with defaults filled in and secrets resolved', () => {
+    const config = load(GOOD).run();
+    expect(config.port).toBe(3000);
+    expect(config.store).toEqual({ kind: 'sqlite', path: 'data/patronym.sqlite' });
+    expect(config.realms).toEqual([{ id: 'springfield', scope: 'login.springfield.example.org' }]);
+    expect(config.libraries[0]?.authenticators).toEqual([
+      { id: 'springfield-file', kind: 'file', options: { path: 'data/patrons.yaml' } },
+    ]);
+    expect(config.clients[0]?.client_secret).toBe('s3cret');
+    expect(config.clients[0]?.token_endpoint_auth_method).toBe('client_secret_basic');
+  });
+
+  it('reads secrets from files and PORT/ISSUER from the environment', () => {
+    const secret = join(dir, 'secret');
+    writeFileSync(secret, 'from-a-file\n');
+    const config = parseConfig(
+      { libraries: [{ id: 'l', name: 'L', authenticators: [{ kind: 'file', path: 'p' }] }], clients: [{ client_id: 'v', client_secret: { file: secret }, redirect_uris: ['https://v.example/cb'] }] },
+      'inline',
+      { kinds: authenticatorKinds, env: { PORT: '8080', ISSUER: 'https://id.example.org' } },
+    );
+    expect(config.clients[0]?.client_secret).toBe('from-a-file');
+    expect(config.port).toBe(8080);
+    expect(config.issuer).toBe('https://id.example.org');
+  });
+
+  it('names the file and reports every problem at once, with path, found and expected', () => {
+    const { file, message, problems: list } = problems(`
+issuer: not a url
+port: "eighty"
+colour: blue
+libraries:
+  - id: Spring Field
+    name: ""
+    authenticators:
+      - kind: file
+      - kind: carrier-pigeon
+clients:
+  - client_id: v
+    client_secret: { env: MISSING_SECRET }
+    redirect_uris: [https://a.example/cb, https://b.example/cb]
+`, {});
+    expect(message).toContain(file);
+    const expected = [
+      /^issuer: .*found "not a url"/,
+      /^port: .*expected number.*found "eighty"/,
+      /^\(top level\): .*colour/,
+      /^libraries\[0\]\.id: lower-case letters.*found "Spring Field"/,
+      /^libraries\[0\]\.name: .*found ""/,
+      /^libraries\[0\]\.authenticators\[0\]\.path: .*expected string.*found nothing/,
+      /^libraries\[0\]\.authenticators\[1\]\.kind: unknown authenticator kind; found "carrier-pigeon", expected one of file/,
+    ];
+    for (const pattern of expected) expect(list.some((p) => pattern.test(p)), `${pattern} in\n${list.join('\n')}`).toBe(true);
+  });
+
+  it('reports cross-field problems: missing secrets, duplicates, unknown realms, multi-host redirects', () => {
+    const { problems: list } = problems(`
+realms: [{ id: consortium }]
+libraries:
+  - { id: a, name: A, realm: elsewhere, authenticators: [{ kind: file, path: p }] }
+  - { id: a, name: A2, authenticators: [{ kind: file, path: p }], cardPatterns: ["/2123/", "/^(/"] }
+clients:
+  - { client_id: v, client_secret: { env: MISSING_SECRET }, redirect_uris: [https://a.example/cb, https://b.example/cb] }
+  - { client_id: v, redirect_uris: [https://a.example/cb], token_endpoint_auth_method: client_secret_basic }
+`, {});
+    const expected = [
+      /clients\[0\]\.client_secret: environment variable "MISSING_SECRET" is not set/,
+      /^clients\[0\]\.redirect_uris: span several hosts/,
+      /^clients\[1\]\.client_id: duplicate/,
+      /^clients\[1\]\.client_secret: required for client_secret_basic/,
+      /^libraries\[1\]\.id: duplicate/,
+      /^libraries\[0\]\.realm: no such realm; found "elsewhere"/,
+      /^libraries\[1\]\.cardPatterns\[0\]: expected a prefix or an anchored regular expression/,
+      /^libraries\[1\]\.cardPatterns\[1\]: expected a prefix or an anchored regular expression/,
+      /^libraries\[1\]\.authenticators\[0\]\.id: duplicate; found "a-file"/,
+    ];
+    for (const pattern of expected) expect(list.some((p) => pattern.test(p)), `${pattern} in\n${list.join('\n')}`).toBe(true);
+  });
+
+  it('never prints a secret it refuses', () => {
+    const { message } = problems(`
+libraries: [{ id: a, name: A, authenticators: [{ kind: file, path: p }] }]
+clients: [{ client_id: v, client_secret: 12345678, redirect_uris: [https://a.example/cb] }]
+keys: { accountKey: 987654321 }
+`);
+    expect(message).not.toContain('12345678');
+    expect(message).not.toContain('987654321');
+    expect(message).toMatch(/clients\[0\]\.client_secret: .*not shown/);
+  });
+
+  it('reports a YAML syntax error with its line, and an unreadable file', () => {
+    const { message } = problems('libraries:\n  - id: a\n   name: broken indentation\n');
+    expect(message).toMatch(/line \d+/);
+    expect(() => loadConfigFile(join(dir, 'missing.yaml'), { kinds: authenticatorKinds })).toThrow(/cannot read the file \(ENOENT\)/);
+  });
+
+  it('rejects a non-numeric PORT from the environment', () => {
+    const { problems: list } = problems(GOOD, { VENDOR_SECRET: 'x', PORT: 'http' });
+    expect(list).toContain('PORT (environment): expected a port number; found "http"');
+  });
+});
