@@ -54,7 +54,10 @@ function errorPages(views: Views, log: Logger): Middleware {
     } catch (error) {
       const status = (error as { status?: number }).status ?? 500;
       if (error instanceof oidcErrors.SessionNotFound || error instanceof oidcErrors.InvalidRequest) {
-        log.info({ event: 'interaction_expired', path: ctx.path, reason: describeError(error) }, 'interaction: expired or replayed');
+        log.info(
+          { event: 'interaction_expired', path: ctx.path, reason: describeError(error) },
+          'interaction: expired or replayed',
+        );
         page(views, ctx, 400, 'error.expired', 'session_not_found');
       } else if (status === 413) {
         log.info({ event: 'request_too_large', path: ctx.path }, 'http: request body too large');

@@ -1,7 +1,7 @@
 // Structured logs (pino). Patronym code never passes a card, PIN, name or
 // email to the logger; the redaction list is a second line of defence for
 // fields that could carry one by accident.
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger };
 

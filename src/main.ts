@@ -3,7 +3,7 @@
 import { createServer } from 'node:http';
 import { createBroker } from './app.ts';
 import { authenticatorKinds } from './auth/registry.ts';
-import { ConfigError, loadConfigFile } from './config/load.ts';
+import { type Config, ConfigError, loadConfigFile } from './config/load.ts';
 import { describeError } from './errors.ts';
 import { createLogger } from './log.ts';
 import { loadKeys } from './security/keys.ts';
@@ -12,11 +12,13 @@ import { openStore } from './store/registry.ts';
 const configPath = process.env.PATRONYM_CONFIG ?? 'config/demo.yaml';
 
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfigFile(configPath, { kinds: authenticatorKinds });
   } catch (error) {
-    process.stderr.write(`patronym: cannot start: ${error instanceof ConfigError ? error.message : describeError(error)}\n`);
+    process.stderr.write(
+      `patronym: cannot start: ${error instanceof ConfigError ? error.message : describeError(error)}\n`,
+    );
     process.exit(78); // EX_CONFIG
   }
   const log = createLogger(config.log.level);
@@ -37,7 +39,14 @@ async function main(): Promise<void> {
 
   server.listen(config.port, config.host, () => {
     log.info(
-      { event: 'start', issuer: config.issuer, port: config.port, store: store.kind, config: configPath, libraries: [...broker.libraries.keys()] },
+      {
+        event: 'start',
+        issuer: config.issuer,
+        port: config.port,
+        store: store.kind,
+        config: configPath,
+        libraries: [...broker.libraries.keys()],
+      },
       `patronym: listening on ${config.host}:${config.port} as ${config.issuer}`,
     );
   });

@@ -3,7 +3,7 @@
 // card); `unavailable` moves on but is remembered, so that if nobody else
 // knows the card the patron is told the truth — the system is not answering —
 // instead of "unknown card".
-import type { AuthResult, Authenticator, Credentials } from './authenticator.ts';
+import type { Authenticator, AuthResult, Credentials } from './authenticator.ts';
 
 export interface ChainStep {
   authenticator: string;

@@ -18,7 +18,10 @@ export function normaliseCredentials(
   // Check raw lengths first so a 10 MB field is never normalised.
   if (rawCard.length > CARD_MAX * 4) return { ok: false, problem: 'card-too-long' };
   if (rawPin.length > PIN_MAX * 4) return { ok: false, problem: 'pin-too-long' };
-  const c = rawCard.normalize('NFKC').trim().replace(/[\s-]+/g, '');
+  const c = rawCard
+    .normalize('NFKC')
+    .trim()
+    .replace(/[\s-]+/g, '');
   const p = rawPin.normalize('NFKC').trim();
   if (c === '') return { ok: false, problem: 'card-missing' };
   if (c.length > CARD_MAX) return { ok: false, problem: 'card-too-long' };

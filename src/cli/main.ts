@@ -9,7 +9,9 @@ import { addPatronCommand, hashPinCommand } from './commands/patrons.ts';
 import { loadConfigAndKeys } from './context.ts';
 
 const program = new Command('patronym')
-  .description('Patronym: library card + PIN in, a pairwise pseudonym out.\nThe configuration file is $PATRONYM_CONFIG (default config/demo.yaml).')
+  .description(
+    'Patronym: library card + PIN in, a pairwise pseudonym out.\nThe configuration file is $PATRONYM_CONFIG (default config/demo.yaml).',
+  )
   .showHelpAfterError();
 
 const demo = program.command('demo').description('the demo installation');

@@ -81,7 +81,8 @@ export function resolveSecret(ref: SecretRef, where: string, env: NodeJS.Process
   if (typeof ref === 'string') return ref;
   if ('env' in ref) {
     const value = env[ref.env];
-    if (!value) throw new PatronymError('config_secret_missing', `${where}: environment variable "${ref.env}" is not set`);
+    if (!value)
+      throw new PatronymError('config_secret_missing', `${where}: environment variable "${ref.env}" is not set`);
     return value;
   }
   try {
@@ -174,7 +175,8 @@ export function parseConfig(raw: unknown, source: string, options: LoadOptions):
   if (!parsed.success || problems.length > 0) throw new ConfigError(source, problems);
   const config = parsed.data;
   const issuerHost = new URL(config.issuer).hostname.toLowerCase();
-  if (config.issuer.endsWith('/')) problems.push(`issuer: must not end with "/"; found ${JSON.stringify(config.issuer)}`);
+  if (config.issuer.endsWith('/'))
+    problems.push(`issuer: must not end with "/"; found ${JSON.stringify(config.issuer)}`);
 
   const realms = new Map<string, Realm>();
   config.realms.forEach((realm, i) => {
@@ -185,7 +187,8 @@ export function parseConfig(raw: unknown, source: string, options: LoadOptions):
   const seenLibraries = new Set<string>();
   const seenAuthenticators = new Set<string>();
   const out: Library[] = config.libraries.map((library, i) => {
-    if (seenLibraries.has(library.id)) problems.push(`libraries[${i}].id: duplicate; found ${JSON.stringify(library.id)}`);
+    if (seenLibraries.has(library.id))
+      problems.push(`libraries[${i}].id: duplicate; found ${JSON.stringify(library.id)}`);
     seenLibraries.add(library.id);
     const realm = library.realm ?? library.id;
     if (!realms.has(realm)) {

@@ -14,13 +14,14 @@ export const secretSchema = z
   .describe('a secret: a string, `{ env: NAME }` or `{ file: path }`');
 export type SecretRef = z.infer<typeof secretSchema>;
 
-const id = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lower-case letters, digits, ".", "_" or "-", at most 63');
+const id = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lower-case letters, digits, ".", "_" or "-", at most 63');
 
 const domain = z
   .string()
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a lower-case domain name');
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    'a lower-case domain name',
+  );
 
 const seconds = z.number().int().positive();
 
@@ -48,22 +49,24 @@ export const librarySchema = z.strictObject({
 });
 
 export const realmSchema = z.strictObject({
-  id: id,
+  id: id.describe('realm id: part of every accountId, so never rename it'),
   scope: domain.optional().describe('domain after the `@` of pseudonyms; default: the issuer host'),
 });
 
 // Vendors, as OIDC clients, use RFC 7591 registration metadata names.
 export const clientSchema = z.strictObject({
-  client_id: z.string().min(1).max(200),
-  client_name: z.string().min(1).max(120).optional(),
+  client_id: z.string().min(1).max(200).describe('the vendor’s OIDC client id'),
+  client_name: z.string().min(1).max(120).optional().describe('vendor name shown to patrons'),
   client_secret: secretSchema.optional().describe('absent for public clients (they must use PKCE)'),
-  redirect_uris: z.array(z.url()).min(1),
-  post_logout_redirect_uris: z.array(z.url()).optional(),
+  redirect_uris: z.array(z.url()).min(1).describe('matched exactly'),
+  post_logout_redirect_uris: z.array(z.url()).optional().describe('where RP-initiated logout may return'),
   token_endpoint_auth_method: z
     .enum(['client_secret_basic', 'client_secret_post', 'none'])
     .optional()
     .describe('default: `client_secret_basic` with a secret, `none` without'),
-  grant_types: z.array(z.enum(['authorization_code', 'refresh_token'])).default(['authorization_code', 'refresh_token']),
+  grant_types: z
+    .array(z.enum(['authorization_code', 'refresh_token']))
+    .default(['authorization_code', 'refresh_token']),
   id_token_signed_response_alg: z.enum(['RS256', 'ES256']).default('RS256'),
   sector_identifier_uri: z.url().optional().describe('OIDC Core 8.1: needed when redirect URIs span several hosts'),
   logo_uri: z.url().optional(),
@@ -101,18 +104,21 @@ export const configSchema = z.strictObject({
     .default({ dir: 'keys' }),
   log: z
     .strictObject({
-      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      level: z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+        .default('info')
+        .describe('JSON lines on stdout; no patron data at any level'),
     })
     .default({ level: 'info' }),
   ttl: z
     .strictObject({
       session: seconds.default(8 * 3600).describe('broker sign-in session'),
       interaction: seconds.default(15 * 60).describe('time a patron has to complete the sign-in page'),
-      authorizationCode: seconds.max(600).default(60),
-      accessToken: seconds.default(3600),
-      idToken: seconds.default(3600),
-      refreshToken: seconds.default(14 * 24 * 3600),
-      grant: seconds.default(14 * 24 * 3600),
+      authorizationCode: seconds.max(600).default(60).describe('authorization codes are one-time and short-lived'),
+      accessToken: seconds.default(3600).describe('opaque access tokens for the userinfo endpoint'),
+      idToken: seconds.default(3600).describe('`exp` of ID tokens'),
+      refreshToken: seconds.default(14 * 24 * 3600).describe('refresh tokens (vendors asking for `offline_access`)'),
+      grant: seconds.default(14 * 24 * 3600).describe('what a patron granted a vendor; renewed at each sign-in'),
       account: seconds
         .default(180 * 24 * 3600)
         .describe('how long a patron’s pseudonym state is kept after their last sign-in'),

@@ -5,14 +5,14 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { errors as oidcErrors, type InteractionResults } from 'oidc-provider';
+import { type InteractionResults, errors as oidcErrors } from 'oidc-provider';
 import { normaliseCredentials } from '../auth/credentials.ts';
 import type { Library } from '../libraries/library.ts';
 import { routeByCard, routeByHint } from '../libraries/route.ts';
 import type { Csrf } from '../security/csrf.ts';
 import type { Views } from '../views.ts';
-import { IMPLICIT_SCOPES } from './provider.ts';
 import { type SignInDeps, signIn } from './login.ts';
+import { IMPLICIT_SCOPES } from './provider.ts';
 
 export interface InteractionDeps extends SignInDeps {
   provider: Provider;
@@ -86,7 +86,11 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (route.kind === 'unknown-hint') {
       ctx.status = 400;
       ctx.type = 'html';
-      ctx.body = views.render('error', { title: views.t('error.title'), message: views.t('error.unknown-library'), code: 'unknown_library' });
+      ctx.body = views.render('error', {
+        title: views.t('error.title'),
+        message: views.t('error.unknown-library'),
+        code: 'unknown_library',
+      });
       return;
     }
     await renderLogin(ctx, details, route.kind === 'library' ? route.library : undefined);
@@ -95,7 +99,11 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   router.post('/interaction/:uid/login', form, async (ctx) => {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-    if (details.uid !== ctx.params.uid || details.prompt.name !== 'login' || !csrf.verify('login', details.uid, body.csrf)) {
+    if (
+      details.uid !== ctx.params.uid ||
+      details.prompt.name !== 'login' ||
+      !csrf.verify('login', details.uid, body.csrf)
+    ) {
       throw new oidcErrors.SessionNotFound('login form does not belong to this interaction');
     }
     const typedCard = typeof body.card === 'string' && body.card.length <= 64 ? body.card : '';

@@ -46,7 +46,10 @@ export async function signIn(
     return { kind: 'ok', accountId };
   }
   if (result.kind === 'denied') {
-    deps.log.info({ ...base, outcome: 'denied', reason: result.reason, detail: result.detail }, `login: denied (${result.reason})`);
+    deps.log.info(
+      { ...base, outcome: 'denied', reason: result.reason, detail: result.detail },
+      `login: denied (${result.reason})`,
+    );
     return { kind: 'denied', reason: result.reason };
   }
   // Every outage on the way, so the sysadmin sees which backend and why.

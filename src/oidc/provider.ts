@@ -38,7 +38,10 @@ export function clientMetadata(client: Client): ClientMetadata {
   return metadata;
 }
 
-function sectorOfClient(client: { sectorIdentifierUri?: string | undefined; redirectUris?: string[] | undefined }): string {
+function sectorOfClient(client: {
+  sectorIdentifierUri?: string | undefined;
+  redirectUris?: string[] | undefined;
+}): string {
   return sectorOf({ sectorIdentifierUri: client.sectorIdentifierUri, redirectUris: client.redirectUris ?? [] });
 }
 
@@ -77,9 +80,14 @@ export function createProvider(deps: ProviderDeps): Provider {
     async pairwiseIdentifier(ctx: KoaContextWithOIDC, accountId: string, client) {
       const loaded = ctx.oidc.account as LoadedAccount | undefined;
       const record = loaded?.accountId === accountId ? loaded.record : await accounts.get(accountId);
-      if (!record) throw new PatronymError('account_unknown', 'oidc: pseudonym asked for an account the store no longer holds');
+      if (!record)
+        throw new PatronymError('account_unknown', 'oidc: pseudonym asked for an account the store no longer holds');
       const realm = realms.get(record.realm);
-      if (!realm) throw new PatronymError('realm_unknown', `oidc: account belongs to realm "${record.realm}", which is no longer configured`);
+      if (!realm)
+        throw new PatronymError(
+          'realm_unknown',
+          `oidc: account belongs to realm "${record.realm}", which is no longer configured`,
+        );
       const sector = sectorOfClient(client as unknown as Parameters<typeof sectorOfClient>[0]);
       return derivePseudonym(keys.pairwiseKey, {
         sector,
@@ -130,7 +138,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       if (!session?.accountId || !client) return undefined;
       const grantId = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
       const existing = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
-      const grant = existing ?? new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+      const grant =
+        existing ?? new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
       const requested = String(params?.scope ?? '').split(' ');
       grant.addOIDCScope(IMPLICIT_SCOPES.filter((s) => requested.includes(s)));
       await grant.save();
@@ -141,7 +150,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     // oidc-provider; only the patron-facing ones reach renderError.
     // Browser-based vendors (public clients) may call the token and
     // userinfo endpoints from the origins of their redirect URIs only.
-    clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false,
+    clientBasedCORS: (_ctx, origin, client) =>
+      client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false,
     conformIdTokenClaims: true,
     discovery: { service_documentation: `${config.issuer}/developers` },
   };
@@ -175,7 +185,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     'userinfo.error',
   ]) {
     // The overloads in @types/oidc-provider cannot be chosen from a union.
-    (provider.on as (name: string, listener: ReturnType<typeof logEvent>) => Provider).call(provider, event, logEvent(event));
+    (provider.on as (name: string, listener: ReturnType<typeof logEvent>) => Provider).call(
+      provider,
+      event,
+      logEvent(event),
+    );
   }
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
     log.error({ event: 'server_error', err: error, client: ctx?.oidc?.client?.clientId }, 'oidc: server error');

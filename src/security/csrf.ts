@@ -12,7 +12,9 @@ export interface Csrf {
 export function createCsrf(secret: string | Buffer): Csrf {
   const key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'patronym csrf v1', 32));
   const token = (purpose: string, binding: string) =>
-    createHmac('sha256', key).update(lengthPrefixed([purpose, binding])).digest('base64url');
+    createHmac('sha256', key)
+      .update(lengthPrefixed([purpose, binding]))
+      .digest('base64url');
   return {
     token,
     verify(purpose, binding, candidate) {

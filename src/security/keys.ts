@@ -47,11 +47,15 @@ function readJson<T>(path: string): T {
 // A key given as configuration: base64url or hex of at least 32 bytes.
 export function decodeKey(value: string, name: string): Buffer {
   const trimmed = value.trim();
-  const bytes = /^[0-9a-f]+$/i.test(trimmed) && trimmed.length % 2 === 0
-    ? Buffer.from(trimmed, 'hex')
-    : Buffer.from(trimmed, 'base64url');
+  const bytes =
+    /^[0-9a-f]+$/i.test(trimmed) && trimmed.length % 2 === 0
+      ? Buffer.from(trimmed, 'hex')
+      : Buffer.from(trimmed, 'base64url');
   if (bytes.length < 32) {
-    throw new PatronymError('keys_too_short', `keys: ${name} must hold at least 32 random bytes (base64url or hex); found ${bytes.length}`);
+    throw new PatronymError(
+      'keys_too_short',
+      `keys: ${name} must hold at least 32 random bytes (base64url or hex); found ${bytes.length}`,
+    );
   }
   return bytes;
 }
@@ -67,11 +71,16 @@ export async function newSigningKeys(): Promise<JWK[]> {
   ];
 }
 
-export async function loadKeys(dir: string, overrides: KeyOverrides = {}, env: NodeJS.ProcessEnv = process.env): Promise<Keys> {
+export async function loadKeys(
+  dir: string,
+  overrides: KeyOverrides = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Keys> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 
   const signingPath = join(dir, FILES.signing);
-  if (!existsSync(signingPath)) writeSecret(signingPath, `${JSON.stringify({ keys: await newSigningKeys() }, null, 2)}\n`);
+  if (!existsSync(signingPath))
+    writeSecret(signingPath, `${JSON.stringify({ keys: await newSigningKeys() }, null, 2)}\n`);
   const signing = readJson<{ keys: JWK[] }>(signingPath).keys;
   if (!Array.isArray(signing) || signing.length === 0) {
     throw new PatronymError('keys_unreadable', `keys: "${signingPath}" holds no keys`);
@@ -97,7 +106,10 @@ export async function loadKeys(dir: string, overrides: KeyOverrides = {}, env: N
       )}\n`,
     );
   }
-  const stored = !accountOverride || !pairwiseOverride ? readJson<{ accountKey: string; pairwiseKey: string }>(pseudonymPath) : undefined;
+  const stored =
+    !accountOverride || !pairwiseOverride
+      ? readJson<{ accountKey: string; pairwiseKey: string }>(pseudonymPath)
+      : undefined;
 
   const pepperPath = join(dir, FILES.pepper);
   const pepperOverride = overrides.pinPepper ?? env.PATRONYM_PIN_PEPPER;

@@ -1,6 +1,6 @@
 // In-process store for tests and single-process experiments. Same semantics
 // as the persistent stores (checked by the store conformance suite).
-import { type Payload, type Store, type StoreOptions, epochSeconds } from './store.ts';
+import { epochSeconds, type Payload, type Store, type StoreOptions } from './store.ts';
 
 interface Entry {
   payload: Payload;

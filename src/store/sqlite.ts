@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { type Payload, type Store, type StoreOptions, epochSeconds } from './store.ts';
+import { epochSeconds, type Payload, type Store, type StoreOptions } from './store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (

@@ -56,9 +56,19 @@ describe('sign-in flow (demo config, openid-client as vendor)', () => {
 
   it('releases no profile, email, address or phone claims even when asked', async () => {
     const v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
-    const { tokens } = await login(v, b.issuer, ACTIVE.card, ACTIVE.pin, { scope: 'openid profile email address phone' });
-    const claims = tokens.claims() ?? {};
-    for (const claim of ['name', 'given_name', 'family_name', 'email', 'address', 'phone_number', 'preferred_username']) {
+    const { tokens } = await login(v, b.issuer, ACTIVE.card, ACTIVE.pin, {
+      scope: 'openid profile email address phone',
+    });
+    const claims: Partial<oidc.IDToken> = tokens.claims() ?? {};
+    for (const claim of [
+      'name',
+      'given_name',
+      'family_name',
+      'email',
+      'address',
+      'phone_number',
+      'preferred_username',
+    ]) {
       expect(claims).not.toHaveProperty(claim);
     }
     const info = await oidc.fetchUserInfo(v.config, tokens.access_token, claims.sub as string);

@@ -5,15 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  formField,
   follow,
+  formField,
   type RunningBroker,
   removeDir,
   startBroker,
   startLogin,
   submitLogin,
-  vendor,
   type Vendor,
+  vendor,
 } from '../support/broker.ts';
 
 const WRONG = 'The card number or PIN is not right. Check both and try again.';
@@ -39,7 +39,12 @@ describe('sign-in outcomes', () => {
   const cases: [string, string, string, string][] = [
     ['wrong PIN', '21234000000001', '9999', WRONG],
     ['unknown card', '21234999999999', '1234', WRONG],
-    ['blocked card', '21234000000003', '3456', 'This card cannot be used to sign in at the moment. Please contact your library.'],
+    [
+      'blocked card',
+      '21234000000003',
+      '3456',
+      'This card cannot be used to sign in at the moment. Please contact your library.',
+    ],
     ['expired card', '21234000000004', '4567', 'This card has expired. Please contact your library to renew it.'],
     ['empty PIN', '21234000000001', '', 'Enter your PIN.'],
     ['blank PIN', '21234000000001', '   ', 'Enter your PIN.'],
@@ -62,7 +67,11 @@ describe('sign-in outcomes', () => {
   it('a wrong PIN and an unknown card read the same', async () => {
     const wrong = await attempt('21234000000001', '9999');
     const unknown = await attempt('21234999999999', '9999');
-    const strip = (html: string) => html.replace(/name="csrf" value="[^"]+"/, '').replace(/\/interaction\/[^/"]+/g, '').replace(/value="\d+"/g, '');
+    const strip = (html: string) =>
+      html
+        .replace(/name="csrf" value="[^"]+"/, '')
+        .replace(/\/interaction\/[^/"]+/g, '')
+        .replace(/value="\d+"/g, '');
     expect(strip(wrong.body)).toBe(strip(unknown.body));
   });
 
@@ -114,7 +123,11 @@ describe('sign-in outcomes', () => {
   it('a form with a forged or missing CSRF token is refused', async () => {
     const started = await startLogin(v, b.issuer);
     const action = /action="([^"]+)"/.exec(started.loginPage)?.[1] ?? '';
-    for (const csrf of ['', 'x'.repeat(43), formField(started.loginPage, 'csrf')?.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')) ?? '']) {
+    for (const csrf of [
+      '',
+      'x'.repeat(43),
+      formField(started.loginPage, 'csrf')?.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')) ?? '',
+    ]) {
       const result = await follow(started.jar, b.issuer, new URL(action, b.issuer).href, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -7,8 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_PATRONS } from '../../src/cli/commands/demo.ts';
 import {
   login,
-  removeDir,
   type RunningBroker,
+  removeDir,
   startBroker,
   startLogin,
   submitLogin,
@@ -26,7 +26,10 @@ describe('restart', () => {
     const first = await startBroker();
     started.push(first);
     const v = await vendor(first.issuer, 'demo-vendor', 'demo-vendor-secret');
-    const before = await login(v, first.issuer, '21234000000001', '1234', { scope: 'openid offline_access', prompt: 'consent' });
+    const before = await login(v, first.issuer, '21234000000001', '1234', {
+      scope: 'openid offline_access',
+      prompt: 'consent',
+    });
     const sub = before.tokens.claims()?.sub;
     await first.stop();
 
@@ -86,9 +89,10 @@ describe('no patron data at rest', () => {
       for (const p of DEMO_PATRONS) {
         expect(text.includes(p.card), `${where} holds card ${p.card}`).toBe(false);
         // PINs are 4 digits: look for them as whole values, not inside other numbers.
-        expect(new RegExp(`(^|[^0-9])${p.pin}([^0-9]|$)`).test(text.replace(/\d{5,}/g, '')), `${where} holds a PIN`).toBe(
-          false,
-        );
+        expect(
+          new RegExp(`(^|[^0-9])${p.pin}([^0-9]|$)`).test(text.replace(/\d{5,}/g, '')),
+          `${where} holds a PIN`,
+        ).toBe(false);
       }
       expect(text.includes('0000"'), `${where} holds the wrong PIN`).toBe(false);
     }

@@ -10,9 +10,9 @@ import { Writable } from 'node:stream';
 import * as oidc from 'openid-client';
 import { type Broker, createBroker } from '../../src/app.ts';
 import { authenticatorKinds } from '../../src/auth/registry.ts';
+import { writeDemoPatrons } from '../../src/cli/commands/demo.ts';
 import { type Config, parseConfig } from '../../src/config/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
-import { writeDemoPatrons } from '../../src/cli/commands/demo.ts';
 import { createLogger } from '../../src/log.ts';
 import { type Keys, loadKeys } from '../../src/security/keys.ts';
 import { openStore } from '../../src/store/registry.ts';
@@ -38,7 +38,6 @@ export interface StartOptions {
   port?: number;
   now?: () => number;
 }
-
 
 export function demoConfig(dir: string, port: number): ConfigInput {
   return {
@@ -195,12 +194,7 @@ export interface Vendor {
   redirectUri: string;
 }
 
-export async function vendor(
-  issuer: string,
-  clientId: string,
-  secret?: string,
-  redirectUri?: string,
-): Promise<Vendor> {
+export async function vendor(issuer: string, clientId: string, secret?: string, redirectUri?: string): Promise<Vendor> {
   const config = await oidc.discovery(
     new URL(issuer),
     clientId,
@@ -275,13 +269,7 @@ export async function completeLogin(v: Vendor, started: StartedLogin, callback: 
 }
 
 // The whole flow: authorize → form → code → tokens. Throws when no code comes back.
-export async function login(
-  v: Vendor,
-  issuer: string,
-  card: string,
-  pin: string,
-  extra: Record<string, string> = {},
-) {
+export async function login(v: Vendor, issuer: string, card: string, pin: string, extra: Record<string, string> = {}) {
   const started = await startLogin(v, issuer, extra);
   const submitted = await submitLogin(started, issuer, card, pin);
   if (!submitted.leftFor) throw new Error(`login did not return to the vendor (status ${submitted.response.status})`);

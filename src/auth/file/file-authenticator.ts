@@ -1,15 +1,8 @@
 // `file` authenticator: checks card + PIN against the patron file. The file is
 // re-read when it changes on disk, so `patronym patrons add` needs no restart.
 import { statSync } from 'node:fs';
-import {
-  type AuthResult,
-  type Authenticator,
-  type Credentials,
-  denied,
-  ok,
-  unavailable,
-} from '../authenticator.ts';
 import { describeError } from '../../errors.ts';
+import { type Authenticator, type AuthResult, type Credentials, denied, ok, unavailable } from '../authenticator.ts';
 import type { FileOptions } from './options.ts';
 import { expiryOf, type PatronEntry, readPatronFile } from './patron-file.ts';
 import { hashPin, verifyPin } from './pin-hash.ts';

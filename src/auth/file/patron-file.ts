@@ -41,7 +41,10 @@ export function readPatronFile(path: string): PatronEntry[] {
   }
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
-    throw new PatronymError('patron_file_invalid', `file: "${path}" is not valid YAML (${doc.errors[0]?.message.split('\n')[0]})`);
+    throw new PatronymError(
+      'patron_file_invalid',
+      `file: "${path}" is not valid YAML (${doc.errors[0]?.message.split('\n')[0]})`,
+    );
   }
   const parsed = fileSchema.safeParse(doc.toJS() ?? {});
   if (!parsed.success) {
@@ -51,13 +54,15 @@ export function readPatronFile(path: string): PatronEntry[] {
   }
   const seen = new Set<string>();
   parsed.data.patrons.forEach((p, i) => {
-    if (seen.has(p.card)) throw new PatronymError('patron_file_invalid', `file: "${path}": patrons.${i}.card: duplicate card`);
+    if (seen.has(p.card))
+      throw new PatronymError('patron_file_invalid', `file: "${path}": patrons.${i}.card: duplicate card`);
     seen.add(p.card);
   });
   return parsed.data.patrons;
 }
 
 export function writePatronFile(path: string, patrons: readonly PatronEntry[]): void {
-  const header = '# Patronym patron file. PINs are scrypt hashes peppered with keys/pin-pepper:\n# add patrons with `patronym patrons add`, never by hand.\n';
+  const header =
+    '# Patronym patron file. PINs are scrypt hashes peppered with keys/pin-pepper:\n# add patrons with `patronym patrons add`, never by hand.\n';
   writeFileSync(path, header + stringify({ patrons }), { mode: 0o600 });
 }

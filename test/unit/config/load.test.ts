@@ -28,7 +28,10 @@ function load(text: string, env: NodeJS.ProcessEnv = { VENDOR_SECRET: 's3cret' }
   return { file, run: () => loadConfigFile(file, { kinds: authenticatorKinds, env }) };
 }
 
-function problems(text: string, env?: NodeJS.ProcessEnv): { file: string; message: string; problems: readonly string[] } {
+function problems(
+  text: string,
+  env?: NodeJS.ProcessEnv,
+): { file: string; message: string; problems: readonly string[] } {
   const { file, run } = load(text, env);
   try {
     run();
@@ -56,7 +59,10 @@ describe('configuration', () => {
     const secret = join(dir, 'secret');
     writeFileSync(secret, 'from-a-file\n');
     const config = parseConfig(
-      { libraries: [{ id: 'l', name: 'L', authenticators: [{ kind: 'file', path: 'p' }] }], clients: [{ client_id: 'v', client_secret: { file: secret }, redirect_uris: ['https://v.example/cb'] }] },
+      {
+        libraries: [{ id: 'l', name: 'L', authenticators: [{ kind: 'file', path: 'p' }] }],
+        clients: [{ client_id: 'v', client_secret: { file: secret }, redirect_uris: ['https://v.example/cb'] }],
+      },
       'inline',
       { kinds: authenticatorKinds, env: { PORT: '8080', ISSUER: 'https://id.example.org' } },
     );
@@ -66,7 +72,12 @@ describe('configuration', () => {
   });
 
   it('names the file and reports every problem at once, with path, found and expected', () => {
-    const { file, message, problems: list } = problems(`
+    const {
+      file,
+      message,
+      problems: list,
+    } = problems(
+      `
 issuer: not a url
 port: "eighty"
 colour: blue
@@ -80,7 +91,9 @@ clients:
   - client_id: v
     client_secret: { env: MISSING_SECRET }
     redirect_uris: [https://a.example/cb, https://b.example/cb]
-`, {});
+`,
+      {},
+    );
     expect(message).toContain(file);
     const expected = [
       /^issuer: .*found "not a url"/,
@@ -91,11 +104,16 @@ clients:
       /^libraries\[0\]\.authenticators\[0\]\.path: .*expected string.*found nothing/,
       /^libraries\[0\]\.authenticators\[1\]\.kind: unknown authenticator kind; found "carrier-pigeon", expected one of file/,
     ];
-    for (const pattern of expected) expect(list.some((p) => pattern.test(p)), `${pattern} in\n${list.join('\n')}`).toBe(true);
+    for (const pattern of expected)
+      expect(
+        list.some((p) => pattern.test(p)),
+        `${pattern} in\n${list.join('\n')}`,
+      ).toBe(true);
   });
 
   it('reports cross-field problems: missing secrets, duplicates, unknown realms, multi-host redirects', () => {
-    const { problems: list } = problems(`
+    const { problems: list } = problems(
+      `
 realms: [{ id: consortium }]
 libraries:
   - { id: a, name: A, realm: elsewhere, authenticators: [{ kind: file, path: p }] }
@@ -103,7 +121,9 @@ libraries:
 clients:
   - { client_id: v, client_secret: { env: MISSING_SECRET }, redirect_uris: [https://a.example/cb, https://b.example/cb] }
   - { client_id: v, redirect_uris: [https://a.example/cb], token_endpoint_auth_method: client_secret_basic }
-`, {});
+`,
+      {},
+    );
     const expected = [
       /clients\[0\]\.client_secret: environment variable "MISSING_SECRET" is not set/,
       /^clients\[0\]\.redirect_uris: span several hosts/,
@@ -115,7 +135,11 @@ clients:
       /^libraries\[1\]\.cardPatterns\[1\]: expected a prefix or an anchored regular expression/,
       /^libraries\[1\]\.authenticators\[0\]\.id: duplicate; found "a-file"/,
     ];
-    for (const pattern of expected) expect(list.some((p) => pattern.test(p)), `${pattern} in\n${list.join('\n')}`).toBe(true);
+    for (const pattern of expected)
+      expect(
+        list.some((p) => pattern.test(p)),
+        `${pattern} in\n${list.join('\n')}`,
+      ).toBe(true);
   });
 
   it('never prints a secret it refuses', () => {
@@ -132,7 +156,9 @@ keys: { accountKey: 987654321 }
   it('reports a YAML syntax error with its line, and an unreadable file', () => {
     const { message } = problems('libraries:\n  - id: a\n   name: broken indentation\n');
     expect(message).toMatch(/line \d+/);
-    expect(() => loadConfigFile(join(dir, 'missing.yaml'), { kinds: authenticatorKinds })).toThrow(/cannot read the file \(ENOENT\)/);
+    expect(() => loadConfigFile(join(dir, 'missing.yaml'), { kinds: authenticatorKinds })).toThrow(
+      /cannot read the file \(ENOENT\)/,
+    );
   });
 
   it('rejects a non-numeric PORT from the environment', () => {

@@ -15,10 +15,14 @@ describe('pseudonym derivation', () => {
     expect(deriveAccountId(accountKey, 'springfield', 'demo-patron-0001')).toBe(ACCOUNT);
     // The same computed by hand, byte by byte.
     const manual = createHmac('sha256', accountKey)
-      .update(Buffer.concat([
-        Buffer.from([0, 0, 0, 11]), Buffer.from('springfield'),
-        Buffer.from([0, 0, 0, 16]), Buffer.from('demo-patron-0001'),
-      ]))
+      .update(
+        Buffer.concat([
+          Buffer.from([0, 0, 0, 11]),
+          Buffer.from('springfield'),
+          Buffer.from([0, 0, 0, 16]),
+          Buffer.from('demo-patron-0001'),
+        ]),
+      )
       .digest('base64url');
     expect(manual).toBe(ACCOUNT);
   });
@@ -37,9 +41,21 @@ describe('pseudonym derivation', () => {
   });
 
   it('is a valid SAML pairwise-id: lower case uniqueID@scope', () => {
-    const sub = derivePseudonym(pairwiseKey, { sector: 'Vendor.Example', accountId: ACCOUNT, generation: 0, scope: 'Lib.Example.ORG' });
+    const sub = derivePseudonym(pairwiseKey, {
+      sector: 'Vendor.Example',
+      accountId: ACCOUNT,
+      generation: 0,
+      scope: 'Lib.Example.ORG',
+    });
     expect(sub).toMatch(/^[a-z2-7]{52}@lib\.example\.org$/);
-    expect(sub).toBe(derivePseudonym(pairwiseKey, { sector: 'vendor.example', accountId: ACCOUNT, generation: 0, scope: 'lib.example.org' }));
+    expect(sub).toBe(
+      derivePseudonym(pairwiseKey, {
+        sector: 'vendor.example',
+        accountId: ACCOUNT,
+        generation: 0,
+        scope: 'lib.example.org',
+      }),
+    );
   });
 
   it('separates realms and never contains the stable id or card', () => {
@@ -54,12 +70,22 @@ describe('pseudonym derivation', () => {
 
   it('refuses a negative or fractional generation', () => {
     for (const generation of [-1, 0.5, Number.NaN]) {
-      expect(() => derivePseudonym(pairwiseKey, { sector: 's', accountId: ACCOUNT, generation, scope: 'x.org' })).toThrow(/generation/);
+      expect(() =>
+        derivePseudonym(pairwiseKey, { sector: 's', accountId: ACCOUNT, generation, scope: 'x.org' }),
+      ).toThrow(/generation/);
     }
   });
 
   it('encodes base32 as RFC 4648 does (lower case, no padding)', () => {
-    const vectors: [string, string][] = [['', ''], ['f', 'my'], ['fo', 'mzxq'], ['foo', 'mzxw6'], ['foob', 'mzxw6yq'], ['fooba', 'mzxw6ytb'], ['foobar', 'mzxw6ytboi']];
+    const vectors: [string, string][] = [
+      ['', ''],
+      ['f', 'my'],
+      ['fo', 'mzxq'],
+      ['foo', 'mzxw6'],
+      ['foob', 'mzxw6yq'],
+      ['fooba', 'mzxw6ytb'],
+      ['foobar', 'mzxw6ytboi'],
+    ];
     for (const [input, output] of vectors) expect(base32lower(Buffer.from(input))).toBe(output);
   });
 });
@@ -67,9 +93,18 @@ describe('pseudonym derivation', () => {
 describe('sector identifier (OIDC Core 8.1)', () => {
   it('is the registered sector_identifier_uri host, else the one redirect host, without port', () => {
     expect(sectorOf({ redirectUris: ['http://localhost:3001/callback'] })).toBe('localhost');
-    expect(sectorOf({ redirectUris: ['https://a.vendor.example:8443/cb', 'https://A.vendor.example/cb2'] })).toBe('a.vendor.example');
-    expect(sectorOf({ sectorIdentifierUri: 'https://vendor.example/sector.json', redirectUris: ['https://a.example/cb', 'https://b.example/cb'] })).toBe('vendor.example');
-    expect(() => sectorOf({ redirectUris: ['https://a.example/cb', 'https://b.example/cb'] })).toThrow(/sector_identifier_uri/);
+    expect(sectorOf({ redirectUris: ['https://a.vendor.example:8443/cb', 'https://A.vendor.example/cb2'] })).toBe(
+      'a.vendor.example',
+    );
+    expect(
+      sectorOf({
+        sectorIdentifierUri: 'https://vendor.example/sector.json',
+        redirectUris: ['https://a.example/cb', 'https://b.example/cb'],
+      }),
+    ).toBe('vendor.example');
+    expect(() => sectorOf({ redirectUris: ['https://a.example/cb', 'https://b.example/cb'] })).toThrow(
+      /sector_identifier_uri/,
+    );
   });
 });
 
@@ -79,7 +114,9 @@ describe('log handles', () => {
     expect(h.card('springfield', '21234000000001')).toMatch(/^[A-Za-z0-9_-]{12}$/);
     expect(h.card('springfield', '21234000000001')).toBe(h.card('springfield', '21234000000001'));
     expect(h.card('shelbyville', '21234000000001')).not.toBe(h.card('springfield', '21234000000001'));
-    expect(createHandles(pairwiseKey).card('springfield', '21234000000001')).not.toBe(h.card('springfield', '21234000000001'));
+    expect(createHandles(pairwiseKey).card('springfield', '21234000000001')).not.toBe(
+      h.card('springfield', '21234000000001'),
+    );
     expect(h.account(ACCOUNT)).not.toBe(ACCOUNT.slice(0, 12));
   });
 });
