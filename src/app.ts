@@ -2,16 +2,18 @@
 // static stylesheet, error pages and interaction routes in front of it.
 // Tests build it directly; main.ts only adds a listening socket.
 import { readFileSync } from 'node:fs';
+import { BlockList, isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors as oidcErrors } from 'oidc-provider';
-import type { Authenticator } from './auth/authenticator.ts';
 import { createAuthenticator } from './auth/registry.ts';
-import type { Config, ResolvedAuthenticator } from './config/load.ts';
+import type { Config } from './config/load.ts';
 import { describeError } from './errors.ts';
+import { libraryAssets } from './libraries/assets.ts';
 import { buildLibraries, type Library } from './libraries/library.ts';
 import type { Logger } from './log.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { Accounts } from './oidc/account.ts';
 import { interactionRoutes } from './oidc/interactions.ts';
 import { createProvider } from './oidc/provider.ts';
@@ -27,6 +29,7 @@ export interface AppDeps {
   keys: Keys;
   store: Store;
   log: Logger;
+  metrics?: Metrics;
   now?: () => number;
 }
 
@@ -73,6 +76,26 @@ function errorPages(views: Views, log: Logger): Middleware {
   };
 }
 
+// /metrics for Prometheus, only to the configured address ranges.
+function metricsEndpoint(config: Config['metrics'], metrics: Metrics): Middleware {
+  const allowed = new BlockList();
+  for (const range of config.allow) {
+    const [address, prefix] = range.split('/') as [string, string];
+    allowed.addSubnet(address, Number(prefix), isIPv6(address) ? 'ipv6' : 'ipv4');
+  }
+  return async (ctx, next) => {
+    if (ctx.path !== '/metrics' || !config.enabled) return next();
+    const ip = ctx.ip.replace(/^::ffff:/, '');
+    if (!allowed.check(ip, isIPv6(ip) ? 'ipv6' : 'ipv4')) {
+      ctx.status = 404;
+      return;
+    }
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  };
+}
+
 function staticFiles(): Middleware {
   const css = readFileSync(join(VIEWS_DIR, 'static', 'patronym.css'));
   return async (ctx, next) => {
@@ -95,17 +118,15 @@ export function createBroker(deps: AppDeps): Broker {
   const { config, keys, store, log } = deps;
   const views = createViews();
   const accounts = new Accounts(store, config.ttl.account);
-  const authenticators: Authenticator[] = [];
+  const metrics = deps.metrics ?? createMetrics();
   const context = {
     pinPepper: keys.pinPepper,
     warn: (message: string) => log.warn({ event: 'config_warning' }, message),
     ...(deps.now ? { now: deps.now } : {}),
   };
-  const libraries = buildLibraries(config.libraries, config.realms, (library, i) => {
-    const authenticator = createAuthenticator(library.authenticators[i] as ResolvedAuthenticator, context);
-    authenticators.push(authenticator);
-    return authenticator;
-  });
+  const { libraries, authenticators } = buildLibraries(config.libraries, config.realms, (entry) =>
+    createAuthenticator(entry, context),
+  );
   const provider = createProvider({ config, keys, store, accounts, views, log });
   const routes = interactionRoutes({
     provider,
@@ -116,11 +137,14 @@ export function createBroker(deps: AppDeps): Broker {
     accounts,
     handles: createHandles(keys.accountKey),
     log,
+    metrics,
   });
 
   provider.use(securityHeaders());
   provider.use(errorPages(views, log));
   provider.use(staticFiles());
+  provider.use(libraryAssets(libraries));
+  provider.use(metricsEndpoint(config.metrics, metrics));
   provider.use(routes.routes());
   provider.use(routes.allowedMethods());
 

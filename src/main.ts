@@ -1,12 +1,11 @@
 // Process entry: load the configuration, keys and store, listen, sweep
-// expired records, shut down cleanly on a signal. No logic of its own.
-import { createServer } from 'node:http';
-import { createBroker } from './app.ts';
+// expired records, reload on SIGHUP, shut down cleanly on SIGTERM/SIGINT.
 import { authenticatorKinds } from './auth/registry.ts';
 import { type Config, ConfigError, loadConfigFile } from './config/load.ts';
 import { describeError } from './errors.ts';
 import { createLogger } from './log.ts';
 import { loadKeys } from './security/keys.ts';
+import { createBrokerServer } from './server.ts';
 import { openStore } from './store/registry.ts';
 
 const configPath = process.env.PATRONYM_CONFIG ?? 'config/demo.yaml';
@@ -24,10 +23,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.log.level);
   const keys = await loadKeys(config.keys.dir, config.keys);
   const store = openStore(config.store);
-  const broker = createBroker({ config, keys, store, log });
-  const server = createServer(broker.app.callback());
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 30_000;
+  const running = createBrokerServer({ configPath, config, keys, store, log });
 
   const sweep = setInterval(() => {
     store.sweep().then(
@@ -37,7 +33,7 @@ async function main(): Promise<void> {
   }, config.sweepInterval * 1000);
   sweep.unref();
 
-  server.listen(config.port, config.host, () => {
+  running.server.listen(config.port, config.host, () => {
     log.info(
       {
         event: 'start',
@@ -45,25 +41,27 @@ async function main(): Promise<void> {
         port: config.port,
         store: store.kind,
         config: configPath,
-        libraries: [...broker.libraries.keys()],
+        libraries: [...running.current().broker.libraries.keys()],
       },
       `patronym: listening on ${config.host}:${config.port} as ${config.issuer}`,
     );
   });
 
+  process.on('SIGHUP', () => {
+    log.info({ event: 'reload', signal: 'SIGHUP' }, 'config: reloading');
+    void running.reload();
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ event: 'stop', signal }, 'patronym: shutting down');
     clearInterval(sweep);
-    server.close(async () => {
-      await broker.close();
-      await store.close();
-      process.exit(0);
-    });
-    server.closeIdleConnections();
     setTimeout(() => process.exit(1), 10_000).unref();
+    running
+      .close()
+      .then(() => store.close())
+      .then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { PatronymError } from '../errors.ts';
+import { checkClients, checkLibraries } from './checks.ts';
+import { dotted, zodProblems } from './problems.ts';
 import {
   type AuthenticatorEntry,
   type ClientConfig,
@@ -26,8 +28,11 @@ export interface ResolvedAuthenticator {
   options: Record<string, unknown>;
 }
 
-export interface Library extends Omit<LibraryConfig, 'authenticators' | 'realm'> {
+export interface Library extends Omit<LibraryConfig, 'authenticators' | 'realm' | 'scope'> {
   realm: string;
+  // Affiliation scope: the library's own, else its realm's.
+  scope: string;
+  // Shared authenticators appear as the very same object in every library.
   authenticators: ResolvedAuthenticator[];
 }
 
@@ -35,7 +40,7 @@ export interface Client extends Omit<ClientConfig, 'client_secret'> {
   client_secret?: string;
 }
 
-export interface Config extends Omit<ParsedConfig, 'realms' | 'libraries' | 'clients' | 'keys'> {
+export interface Config extends Omit<ParsedConfig, 'realms' | 'libraries' | 'clients' | 'keys' | 'authenticators'> {
   source: string;
   keys: { dir: string; accountKey?: string; pairwiseKey?: string; pinPepper?: string };
   realms: Realm[];
@@ -52,29 +57,6 @@ export class ConfigError extends PatronymError {
     super('config_invalid', `config: ${source}: ${problems.length} problem(s)\n  - ${problems.join('\n  - ')}`);
     this.problems = problems;
   }
-}
-
-const SECRETISH = /secret|key|pepper|pin|password/i;
-
-function dotted(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
-    '',
-  );
-}
-
-function found(path: readonly PropertyKey[], input: unknown): string {
-  if (input === undefined) return 'nothing';
-  if (path.some((p) => typeof p === 'string' && SECRETISH.test(p))) return 'a value (not shown: it may be secret)';
-  const text = JSON.stringify(input) ?? String(input);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-function zodProblems(error: z.ZodError, prefix: readonly PropertyKey[] = []): string[] {
-  return error.issues.map((issue) => {
-    const path = [...prefix, ...issue.path];
-    return `${dotted(path) || '(top level)'}: ${issue.message}; found ${found(path, issue.input)}`;
-  });
 }
 
 export function resolveSecret(ref: SecretRef, where: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -119,6 +101,85 @@ export function loadConfigFile(file: string, options: LoadOptions): Config {
   return parseConfig(doc.toJS(), file, options);
 }
 
+// One authenticator entry against its kind's schema.
+function resolveEntry(
+  entry: AuthenticatorEntry,
+  path: readonly PropertyKey[],
+  defaultId: string,
+  kinds: AuthenticatorKinds,
+  problems: string[],
+): ResolvedAuthenticator | undefined {
+  const schema = typeof entry?.kind === 'string' ? kinds[entry.kind] : undefined;
+  if (!schema) {
+    if (typeof entry?.kind === 'string') {
+      problems.push(
+        `${dotted([...path, 'kind'])}: unknown authenticator kind; found ${JSON.stringify(entry.kind)}, expected one of ${Object.keys(kinds).join(', ')}`,
+      );
+    }
+    return undefined;
+  }
+  const { id, kind, ...rest } = entry;
+  const result = schema.safeParse(rest, { reportInput: true });
+  if (!result.success) {
+    problems.push(...zodProblems(result.error, path));
+    return undefined;
+  }
+  return { id: id ?? defaultId, kind, options: result.data as Record<string, unknown> };
+}
+
+// Shared authenticators first, then each library's chain (inline entries and
+// references to shared ones). Runs on the raw input so that problems are
+// found even when the rest of the file is wrong.
+function resolveAuthenticators(
+  input: Record<string, unknown>,
+  kinds: AuthenticatorKinds,
+  problems: string[],
+): Map<string, ResolvedAuthenticator[]> {
+  const shared = new Map<string, ResolvedAuthenticator>();
+  const sharedEntries = Array.isArray(input.authenticators) ? (input.authenticators as AuthenticatorEntry[]) : [];
+  sharedEntries.forEach((entry, i) => {
+    if (typeof entry?.id !== 'string') return; // the schema reports it
+    if (shared.has(entry.id)) problems.push(`authenticators[${i}].id: duplicate; found ${JSON.stringify(entry.id)}`);
+    const resolved = resolveEntry(entry, ['authenticators', i], entry.id, kinds, problems);
+    if (resolved) shared.set(resolved.id, resolved);
+  });
+
+  const chains = new Map<string, ResolvedAuthenticator[]>();
+  const libraries = Array.isArray(input.libraries) ? (input.libraries as unknown[]) : [];
+  libraries.forEach((lib, li) => {
+    const entries = (lib as { authenticators?: unknown })?.authenticators;
+    if (!Array.isArray(entries)) return;
+    const libId = String((lib as { id?: unknown }).id ?? li);
+    const chain: ResolvedAuthenticator[] = [];
+    entries.forEach((entry: AuthenticatorEntry | string, ai) => {
+      const path = ['libraries', li, 'authenticators', ai];
+      if (typeof entry === 'string') {
+        const found = shared.get(entry);
+        if (found) chain.push(found);
+        else if (!sharedEntries.some((s) => s?.id === entry)) {
+          problems.push(
+            `${dotted(path)}: no shared authenticator with this id; found ${JSON.stringify(entry)}, expected one of ${[...shared.keys()].join(', ') || '(none defined under `authenticators`)'}`,
+          );
+        }
+        return;
+      }
+      if (typeof entry?.id === 'string' && sharedEntries.some((s) => s?.id === entry.id)) {
+        problems.push(
+          `${dotted([...path, 'id'])}: duplicate of a shared authenticator; found ${JSON.stringify(entry.id)}`,
+        );
+        return;
+      }
+      const sameKind = entries.filter((e: unknown) => (e as AuthenticatorEntry)?.kind === entry?.kind);
+      const n = sameKind.indexOf(entry) + 1;
+      const defaultId = sameKind.length > 1 ? `${libId}-${entry?.kind}-${n}` : `${libId}-${entry?.kind}`;
+      const resolved = resolveEntry(entry, path, defaultId, kinds, problems);
+      if (resolved) chain.push(resolved);
+    });
+    chains.set(libId, chain);
+  });
+  return chains;
+}
+
 export function parseConfig(raw: unknown, source: string, options: LoadOptions): Config {
   const env = options.env ?? process.env;
   const input: Record<string, unknown> = raw && typeof raw === 'object' ? { ...(raw as object) } : {};
@@ -133,131 +194,16 @@ export function parseConfig(raw: unknown, source: string, options: LoadOptions):
 
   const parsed = configSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) problems.push(...zodProblems(parsed.error));
+  const chains = resolveAuthenticators(input, options.kinds, problems);
+  // Cross-field checks need a well-formed file; authenticator problems alone
+  // do not stop them, so one run still lists nearly everything.
+  if (!parsed.success) throw new ConfigError(source, problems);
 
-  // Each authenticator against its own kind's schema, even when the rest of
-  // the file is wrong, so one run lists everything.
-  const libraries = Array.isArray(input.libraries) ? (input.libraries as unknown[]) : [];
-  const resolvedAuth = new Map<string, ResolvedAuthenticator[]>();
-  libraries.forEach((lib, li) => {
-    const entries = (lib as { authenticators?: unknown })?.authenticators;
-    if (!Array.isArray(entries)) return;
-    const libId = String((lib as { id?: unknown }).id ?? li);
-    const list: ResolvedAuthenticator[] = [];
-    entries.forEach((entry: AuthenticatorEntry, ai) => {
-      const path = ['libraries', li, 'authenticators', ai];
-      const kind = entry?.kind;
-      const schema = typeof kind === 'string' ? options.kinds[kind] : undefined;
-      if (!schema) {
-        if (typeof kind === 'string') {
-          problems.push(
-            `${dotted([...path, 'kind'])}: unknown authenticator kind; found ${JSON.stringify(kind)}, expected one of ${Object.keys(options.kinds).join(', ')}`,
-          );
-        }
-        return;
-      }
-      const { id: _id, kind: _kind, ...rest } = entry;
-      const result = schema.safeParse(rest, { reportInput: true });
-      if (!result.success) {
-        problems.push(...zodProblems(result.error, path));
-        return;
-      }
-      const count = entries.filter((e: AuthenticatorEntry) => e?.kind === kind).length;
-      const sameKindIndex = entries.slice(0, ai).filter((e: AuthenticatorEntry) => e?.kind === kind).length;
-      list.push({
-        id: entry.id ?? (count > 1 ? `${libId}-${kind}-${sameKindIndex + 1}` : `${libId}-${kind}`),
-        kind,
-        options: result.data as Record<string, unknown>,
-      });
-    });
-    resolvedAuth.set(libId, list);
-  });
-
-  if (!parsed.success || problems.length > 0) throw new ConfigError(source, problems);
   const config = parsed.data;
-  const issuerHost = new URL(config.issuer).hostname.toLowerCase();
   if (config.issuer.endsWith('/'))
     problems.push(`issuer: must not end with "/"; found ${JSON.stringify(config.issuer)}`);
-
-  const realms = new Map<string, Realm>();
-  config.realms.forEach((realm, i) => {
-    if (realms.has(realm.id)) problems.push(`realms[${i}].id: duplicate; found ${JSON.stringify(realm.id)}`);
-    realms.set(realm.id, { id: realm.id, scope: realm.scope ?? issuerHost });
-  });
-
-  const seenLibraries = new Set<string>();
-  const seenAuthenticators = new Set<string>();
-  const out: Library[] = config.libraries.map((library, i) => {
-    if (seenLibraries.has(library.id))
-      problems.push(`libraries[${i}].id: duplicate; found ${JSON.stringify(library.id)}`);
-    seenLibraries.add(library.id);
-    const realm = library.realm ?? library.id;
-    if (!realms.has(realm)) {
-      if (library.realm !== undefined && config.realms.length > 0) {
-        problems.push(
-          `libraries[${i}].realm: no such realm; found ${JSON.stringify(realm)}, expected one of ${[...realms.keys()].join(', ')}`,
-        );
-      }
-      realms.set(realm, { id: realm, scope: issuerHost });
-    }
-    library.cardPatterns.forEach((pattern, p) => {
-      if (pattern.startsWith('/')) {
-        const ok = /^\/\^.*\$\/$/.test(pattern);
-        let compiles = true;
-        try {
-          new RegExp(pattern.slice(1, -1));
-        } catch {
-          compiles = false;
-        }
-        if (!ok || !compiles) {
-          problems.push(
-            `libraries[${i}].cardPatterns[${p}]: expected a prefix or an anchored regular expression "/^...$/"; found ${JSON.stringify(pattern)}`,
-          );
-        }
-      }
-    });
-    const authenticators = resolvedAuth.get(library.id) ?? [];
-    authenticators.forEach((a, ai) => {
-      if (seenAuthenticators.has(a.id)) {
-        problems.push(`libraries[${i}].authenticators[${ai}].id: duplicate; found ${JSON.stringify(a.id)}`);
-      }
-      seenAuthenticators.add(a.id);
-    });
-    const { authenticators: _a, realm: _r, ...rest } = library;
-    return { ...rest, realm, authenticators };
-  });
-
-  const seenClients = new Set<string>();
-  const clients: Client[] = config.clients.map((client, i) => {
-    if (seenClients.has(client.client_id)) {
-      problems.push(`clients[${i}].client_id: duplicate; found ${JSON.stringify(client.client_id)}`);
-    }
-    seenClients.add(client.client_id);
-    const method = client.token_endpoint_auth_method ?? (client.client_secret ? 'client_secret_basic' : 'none');
-    if (method !== 'none' && !client.client_secret) {
-      problems.push(`clients[${i}].client_secret: required for ${method}; found nothing`);
-    }
-    if (method === 'none' && client.client_secret) {
-      problems.push(`clients[${i}].client_secret: a public client (token_endpoint_auth_method none) has no secret`);
-    }
-    // OIDC Core 8.1: without a sector_identifier_uri, all redirect URIs must
-    // share one host, which becomes the vendor's sector.
-    const hosts = new Set(client.redirect_uris.map((uri) => new URL(uri).hostname.toLowerCase()));
-    if (hosts.size > 1 && !client.sector_identifier_uri) {
-      problems.push(
-        `clients[${i}].redirect_uris: span several hosts (${[...hosts].join(', ')}); add a sector_identifier_uri listing them`,
-      );
-    }
-    const { client_secret, ...rest } = client;
-    const resolved: Client = { ...rest, token_endpoint_auth_method: method };
-    if (client_secret !== undefined) {
-      try {
-        resolved.client_secret = resolveSecret(client_secret, `clients[${i}].client_secret`, env);
-      } catch (error) {
-        problems.push((error as Error).message);
-      }
-    }
-    return resolved;
-  });
+  const { realms, libraries } = checkLibraries(config, chains, problems);
+  const clients = checkClients(config.clients, problems, (ref, where) => resolveSecret(ref, where, env));
 
   const keys: Config['keys'] = { dir: config.keys.dir };
   for (const name of ['accountKey', 'pairwiseKey', 'pinPepper'] as const) {
@@ -271,5 +217,6 @@ export function parseConfig(raw: unknown, source: string, options: LoadOptions):
   }
 
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return { ...config, source, keys, realms: [...realms.values()], libraries: out, clients };
+  const { authenticators: _shared, ...rest } = config;
+  return { ...rest, source, keys, realms, libraries, clients };
 }

@@ -34,18 +34,35 @@ export const authenticatorEntrySchema = z.looseObject({
   kind: z.string().describe('the backend: `file`, and the kinds later issues add (`ldap`, `sip2`, …)'),
 });
 
+const colour = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour written #rrggbb');
+
 export const librarySchema = z.strictObject({
   id: id.describe('stable id: used in logs, the `library` hint and claims'),
   name: z.string().min(1).max(120).describe('display name shown to patrons'),
+  shortName: z.string().min(1).max(40).optional().describe('a shorter name, also searched by the chooser'),
+  town: z.string().min(1).max(120).optional().describe('where it is, shown and searched in the library chooser'),
+  logo: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('a local PNG, JPEG or SVG file (at most 200 kB), shown on its sign-in page'),
+  colours: z
+    .strictObject({
+      accent: colour.describe('buttons and links'),
+      accentText: colour.default('#ffffff').describe('text on the accent colour'),
+    })
+    .optional()
+    .describe('checked at start-up for WCAG AA contrast (4.5:1) against white and against `accentText`'),
   realm: id.optional().describe('the realm (shared patron database) this library belongs to; default: its own id'),
+  scope: domain.optional().describe('domain of its affiliation claims (`member@scope`); default: the realm’s scope'),
   cardPatterns: z
     .array(z.string().min(1))
     .default([])
     .describe('card-number prefixes, or anchored regular expressions written `/^…$/`'),
   authenticators: z
-    .array(authenticatorEntrySchema)
+    .array(z.union([id, authenticatorEntrySchema]))
     .min(1, 'at least one authenticator')
-    .describe('tried in order until one knows the card'),
+    .describe('tried in order until one knows the card: inline entries, or ids of shared `authenticators`'),
 });
 
 export const realmSchema = z.strictObject({
@@ -102,6 +119,15 @@ export const configSchema = z.strictObject({
       pinPepper: secretSchema.optional().describe('overrides keys/pin-pepper; env `PATRONYM_PIN_PEPPER` too'),
     })
     .default({ dir: 'keys' }),
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe('serve Prometheus metrics at /metrics'),
+      allow: z
+        .array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'an address range such as 10.0.0.0/8'))
+        .default(['127.0.0.1/32', '::1/128'])
+        .describe('client address ranges that may read /metrics'),
+    })
+    .default({ enabled: true, allow: ['127.0.0.1/32', '::1/128'] }),
   log: z
     .strictObject({
       level: z
@@ -133,6 +159,10 @@ export const configSchema = z.strictObject({
       grant: 14 * 24 * 3600,
       account: 180 * 24 * 3600,
     }),
+  authenticators: z
+    .array(authenticatorEntrySchema.extend({ id: id.describe('referred to from `libraries[].authenticators`') }))
+    .default([])
+    .describe('authenticators defined once and shared by several libraries (branches on one ILS)'),
   realms: z.array(realmSchema).default([]),
   libraries: z.array(librarySchema).min(1, 'at least one library'),
   clients: z.array(clientSchema).default([]),

@@ -1,32 +1,47 @@
 // Which library is the patron signing in with? In order: the vendor's hint
-// (`library=<id>` on the authorization request), the only library there is,
-// or the one library whose card patterns match the card typed. Pure.
+// (`library=<id>` on the authorization request: an unknown id is an error,
+// never a silent fallback), the patron's own choice on the chooser, the only
+// library there is, or the one library whose card patterns match the card
+// typed. Otherwise the patron chooses. Pure.
 import type { Library } from './library.ts';
 
 export type Route =
-  | { kind: 'library'; library: Library }
+  | { kind: 'library'; library: Library; by: 'hint' | 'choice' | 'only' | 'card' }
   | { kind: 'unknown-hint'; hint: string }
-  | { kind: 'undecided' };
+  | { kind: 'undecided'; candidates: Library[] };
 
-export function matchesCard(pattern: string, card: string): boolean {
-  if (pattern.startsWith('/') && pattern.endsWith('/')) return new RegExp(pattern.slice(1, -1)).test(card);
-  return card.startsWith(pattern);
+export interface RouteInput {
+  hint?: string | undefined;
+  choice?: string | undefined;
+  card?: string | undefined;
 }
 
-// Before the card is known (the GET of the sign-in page).
-export function routeByHint(libraries: ReadonlyMap<string, Library>, hint: string | undefined): Route {
-  if (hint !== undefined && hint !== '') {
-    const library = libraries.get(hint);
-    return library ? { kind: 'library', library } : { kind: 'unknown-hint', hint };
+export function route(libraries: ReadonlyMap<string, Library>, input: RouteInput): Route {
+  if (input.hint !== undefined && input.hint !== '') {
+    const library = libraries.get(input.hint);
+    return library ? { kind: 'library', library, by: 'hint' } : { kind: 'unknown-hint', hint: input.hint };
   }
-  if (libraries.size === 1) return { kind: 'library', library: [...libraries.values()][0] as Library };
-  return { kind: 'undecided' };
+  const chosen = input.choice ? libraries.get(input.choice) : undefined;
+  if (chosen) return { kind: 'library', library: chosen, by: 'choice' };
+  const all = [...libraries.values()];
+  if (all.length === 1) return { kind: 'library', library: all[0] as Library, by: 'only' };
+  if (input.card !== undefined) {
+    const matching = all.filter((l) => l.matchesCard(input.card as string));
+    if (matching.length === 1) return { kind: 'library', library: matching[0] as Library, by: 'card' };
+    if (matching.length > 1) return { kind: 'undecided', candidates: matching };
+  }
+  return { kind: 'undecided', candidates: all };
 }
 
-// Once the card is typed.
-export function routeByCard(libraries: ReadonlyMap<string, Library>, hint: string | undefined, card: string): Route {
-  const byHint = routeByHint(libraries, hint);
-  if (byHint.kind !== 'undecided') return byHint;
-  const matching = [...libraries.values()].filter((l) => l.cardPatterns.some((p) => matchesCard(p, card)));
-  return matching.length === 1 ? { kind: 'library', library: matching[0] as Library } : { kind: 'undecided' };
+// The chooser's search: name, short name and town, ignoring case and accents.
+const fold = (text: string) => text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+
+export function searchLibraries(libraries: readonly Library[], query: string): Library[] {
+  const words = fold(query).split(/\s+/).filter(Boolean);
+  const sorted = [...libraries].sort((a, b) => a.name.localeCompare(b.name));
+  if (words.length === 0) return sorted;
+  return sorted.filter((l) => {
+    const haystack = fold([l.name, l.shortName ?? '', l.town ?? ''].join(' '));
+    return words.every((w) => haystack.includes(w));
+  });
 }

@@ -1,14 +1,16 @@
 // The patron's side of the flow: oidc-provider sends the browser to
-// /interaction/:uid; we show the card + PIN page, check it against the
-// library's authenticators and hand oidc-provider an accountId.
+// /interaction/:uid; we find the library (vendor hint, the patron's choice,
+// the card number, or the chooser), show its card + PIN page, check the card
+// against the library's authenticators and hand oidc-provider an accountId.
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { type InteractionResults, errors as oidcErrors } from 'oidc-provider';
 import { normaliseCredentials } from '../auth/credentials.ts';
+import { brandingOf } from '../libraries/assets.ts';
 import type { Library } from '../libraries/library.ts';
-import { routeByCard, routeByHint } from '../libraries/route.ts';
+import { route, searchLibraries } from '../libraries/route.ts';
 import type { Csrf } from '../security/csrf.ts';
 import type { Views } from '../views.ts';
 import { type SignInDeps, signIn } from './login.ts';
@@ -23,37 +25,98 @@ export interface InteractionDeps extends SignInDeps {
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
+// The patron's last library choice: only the library id, strictly necessary
+// to spare them the chooser next time.
+export const LIBRARY_COOKIE = 'patronym_library';
+const LIBRARY_COOKIE_DAYS = 180;
+
 const hintOf = (details: Details): string | undefined =>
   typeof details.params.library === 'string' ? details.params.library : undefined;
 
 export function interactionRoutes(deps: InteractionDeps): Router {
   const { provider, views, csrf, libraries } = deps;
   const router = new Router();
-  // Small forms only: a card, a PIN and a token. Anything bigger is refused
-  // before it is read.
+  const federated = libraries.size > 1;
+  // Small forms only: a card, a PIN, a library and a token. Anything bigger
+  // is refused before it is read.
   const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' });
 
-  async function vendorName(details: Details): Promise<string | undefined> {
-    const client = await provider.Client.find(String(details.params.client_id));
+  async function details(ctx: Context): Promise<Details> {
+    const found = await provider.interactionDetails(ctx.req, ctx.res);
+    if (found.uid !== ctx.params.uid) throw new oidcErrors.SessionNotFound('interaction uid mismatch');
+    return found;
+  }
+
+  async function vendorName(d: Details): Promise<string | undefined> {
+    const client = await provider.Client.find(String(d.params.client_id));
     return client?.clientName ?? client?.clientId;
+  }
+
+  function remember(ctx: Context, library: Library): void {
+    if (!federated) return;
+    ctx.cookies.set(LIBRARY_COOKIE, library.id, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: ctx.secure,
+      maxAge: LIBRARY_COOKIE_DAYS * 24 * 3600 * 1000,
+      overwrite: true,
+    });
+  }
+
+  function remembered(ctx: Context): string | undefined {
+    const id = ctx.cookies.get(LIBRARY_COOKIE);
+    return id && libraries.has(id) ? id : undefined;
+  }
+
+  function page(ctx: Context, status: number): void {
+    ctx.status = status;
+    ctx.type = 'html';
+    ctx.set('Cache-Control', 'no-store');
   }
 
   async function renderLogin(
     ctx: Context,
-    details: Details,
+    d: Details,
     library: Library | undefined,
-    extra: { error?: string; card?: string } = {},
+    extra: { error?: string; card?: string; status?: number } = {},
   ): Promise<void> {
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
+    page(ctx, extra.status ?? 200);
     ctx.body = views.render('login', {
       title: views.t('login.title'),
-      library: library?.name,
-      vendor: await vendorName(details),
-      action: `/interaction/${details.uid}/login`,
-      abort: `/interaction/${details.uid}/abort`,
-      csrf: csrf.token('login', details.uid),
-      ...extra,
+      branding: library ? brandingOf(library) : undefined,
+      libraryId: library?.id,
+      vendor: await vendorName(d),
+      action: `/interaction/${d.uid}/login`,
+      abort: `/interaction/${d.uid}/abort`,
+      chooseUrl: federated && !hintOf(d) ? `/interaction/${d.uid}/libraries` : undefined,
+      csrf: csrf.token('login', d.uid),
+      error: extra.error,
+      card: extra.card,
+    });
+  }
+
+  function renderChooser(ctx: Context, d: Details, candidates: Library[], query: string, error?: string): void {
+    page(ctx, 200);
+    ctx.body = views.render('chooser', {
+      title: views.t('chooser.title'),
+      action: `/interaction/${d.uid}/libraries`,
+      abort: `/interaction/${d.uid}/abort`,
+      query,
+      error,
+      libraries: searchLibraries(candidates, query).map((l) => ({
+        name: l.name,
+        town: l.town,
+        href: `/interaction/${d.uid}?library=${encodeURIComponent(l.id)}`,
+      })),
+    });
+  }
+
+  function unknownLibrary(ctx: Context): void {
+    page(ctx, 400);
+    ctx.body = views.render('error', {
+      title: views.t('error.title'),
+      message: views.t('error.unknown-library'),
+      code: 'unknown_library',
     });
   }
 
@@ -64,77 +127,89 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   }
 
   router.get('/interaction/:uid', async (ctx) => {
-    const details = await provider.interactionDetails(ctx.req, ctx.res);
-    if (details.uid !== ctx.params.uid) throw new oidcErrors.SessionNotFound('interaction uid mismatch');
-
-    if (details.prompt.name === 'consent') {
+    const d = await details(ctx);
+    if (d.prompt.name === 'consent') {
       // Nothing beyond the pseudonym is released, so there is nothing to ask:
       // grant the scopes that release nothing and go on.
-      const accountId = details.session?.accountId;
+      const accountId = d.session?.accountId;
       if (!accountId) throw new oidcErrors.SessionNotFound('consent without a session');
-      const grant = details.grantId
-        ? await provider.Grant.find(details.grantId)
-        : new provider.Grant({ clientId: String(details.params.client_id), accountId });
+      const grant = d.grantId
+        ? await provider.Grant.find(d.grantId)
+        : new provider.Grant({ clientId: String(d.params.client_id), accountId });
       if (!grant) throw new oidcErrors.SessionNotFound('grant not found');
-      const requested = String(details.params.scope ?? '').split(' ');
+      const requested = String(d.params.scope ?? '').split(' ');
       grant.addOIDCScope(IMPLICIT_SCOPES.filter((s) => requested.includes(s)));
       await finish(ctx, { consent: { grantId: await grant.save() } });
       return;
     }
 
-    const route = routeByHint(libraries, hintOf(details));
-    if (route.kind === 'unknown-hint') {
-      ctx.status = 400;
-      ctx.type = 'html';
-      ctx.body = views.render('error', {
-        title: views.t('error.title'),
-        message: views.t('error.unknown-library'),
-        code: 'unknown_library',
-      });
+    const picked = typeof ctx.query.library === 'string' ? ctx.query.library : undefined;
+    if (picked !== undefined && !libraries.has(picked)) return unknownLibrary(ctx);
+    const r = route(libraries, { hint: hintOf(d), choice: picked ?? remembered(ctx) });
+    if (r.kind === 'unknown-hint') return unknownLibrary(ctx);
+    if (r.kind === 'library') {
+      if (r.by === 'choice' && picked) remember(ctx, r.library);
+      return renderLogin(ctx, d, r.library);
+    }
+    // Undecided: if card numbers can tell libraries apart, ask for the card
+    // first; otherwise the patron chooses.
+    if ([...libraries.values()].some((l) => l.hasCardPatterns)) return renderLogin(ctx, d, undefined);
+    renderChooser(ctx, d, r.candidates, '');
+  });
+
+  router.get('/interaction/:uid/libraries', async (ctx) => {
+    const d = await details(ctx);
+    if (hintOf(d)) {
+      // The vendor named the library: there is nothing to choose.
+      ctx.redirect(`/interaction/${d.uid}`);
       return;
     }
-    await renderLogin(ctx, details, route.kind === 'library' ? route.library : undefined);
+    const query = typeof ctx.query.q === 'string' ? ctx.query.q.slice(0, 100) : '';
+    renderChooser(ctx, d, [...libraries.values()], query);
   });
 
   router.post('/interaction/:uid/login', form, async (ctx) => {
-    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const d = await details(ctx);
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-    if (
-      details.uid !== ctx.params.uid ||
-      details.prompt.name !== 'login' ||
-      !csrf.verify('login', details.uid, body.csrf)
-    ) {
+    if (d.prompt.name !== 'login' || !csrf.verify('login', d.uid, body.csrf)) {
       throw new oidcErrors.SessionNotFound('login form does not belong to this interaction');
     }
+    const chosen = typeof body.library === 'string' && body.library !== '' ? body.library : undefined;
+    if (chosen !== undefined && !libraries.has(chosen)) return unknownLibrary(ctx);
     const typedCard = typeof body.card === 'string' && body.card.length <= 64 ? body.card : '';
     const normalised = normaliseCredentials(body.card, body.pin);
-    const hint = hintOf(details);
+    const r = route(libraries, {
+      hint: hintOf(d),
+      choice: chosen,
+      card: normalised.ok ? normalised.credentials.card : undefined,
+    });
+    if (r.kind === 'unknown-hint') return unknownLibrary(ctx);
+    const library = r.kind === 'library' ? r.library : undefined;
     if (!normalised.ok) {
-      const route = routeByHint(libraries, hint);
-      await renderLogin(ctx, details, route.kind === 'library' ? route.library : undefined, {
+      return renderLogin(ctx, d, chosen ? library : undefined, {
         error: views.t(`outcome.${normalised.problem}`),
         card: typedCard,
       });
-      return;
     }
-    const route = routeByCard(libraries, hint, normalised.credentials.card);
-    if (route.kind !== 'library') {
-      await renderLogin(ctx, details, undefined, { error: views.t('outcome.no-library'), card: typedCard });
-      return;
+    if (!library) {
+      return renderChooser(ctx, d, r.kind === 'undecided' ? r.candidates : [], '', views.t('outcome.no-library'));
     }
-    const result = await signIn(deps, route.library, normalised.credentials, String(details.params.client_id));
+    const result = await signIn(deps, library, normalised.credentials, String(d.params.client_id));
     if (result.kind === 'ok') {
+      remember(ctx, library);
       await finish(ctx, { login: { accountId: result.accountId, amr: ['pwd'] } });
       return;
     }
     const key = result.kind === 'denied' ? `outcome.${result.reason}` : 'outcome.unavailable';
-    ctx.status = result.kind === 'unavailable' ? 503 : 200;
-    await renderLogin(ctx, details, route.library, { error: views.t(key), card: typedCard });
+    await renderLogin(ctx, d, library, {
+      error: views.t(key),
+      card: typedCard,
+      status: result.kind === 'unavailable' ? 503 : 200,
+    });
   });
 
   router.get('/interaction/:uid/abort', async (ctx) => {
-    const details = await provider.interactionDetails(ctx.req, ctx.res);
-    if (details.uid !== ctx.params.uid) throw new oidcErrors.SessionNotFound('interaction uid mismatch');
+    await details(ctx);
     await finish(ctx, { error: 'access_denied', error_description: 'the patron cancelled the sign-in' });
   });
 

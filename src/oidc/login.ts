@@ -6,6 +6,7 @@ import type { Credentials, DenyReason } from '../auth/authenticator.ts';
 import { runChain } from '../auth/chain.ts';
 import type { Library } from '../libraries/library.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import { deriveAccountId } from '../pseudonym/derive.ts';
 import type { Handles } from '../pseudonym/handle.ts';
 import type { Accounts } from './account.ts';
@@ -20,6 +21,7 @@ export interface SignInDeps {
   accounts: Accounts;
   handles: Handles;
   log: Logger;
+  metrics: Metrics;
 }
 
 export async function signIn(
@@ -39,6 +41,18 @@ export async function signIn(
     ms: Math.round(performance.now() - started),
   };
   const { result } = outcome;
+  for (const step of outcome.steps) {
+    deps.metrics.backendSeconds.observe(
+      { authenticator: step.authenticator, outcome: step.result.kind },
+      step.ms / 1000,
+    );
+  }
+  deps.metrics.logins.inc({
+    library: library.id,
+    authenticator: outcome.authenticator,
+    outcome: result.kind,
+    reason: result.kind === 'denied' ? result.reason : '',
+  });
   if (result.kind === 'ok') {
     const accountId = deriveAccountId(deps.accountKey, library.realm.id, result.patron.stableId);
     await deps.accounts.touch(accountId, library.realm.id);

@@ -1,20 +1,22 @@
 // Starts a real broker (createBroker on a loopback port, real store, real
 // keys in a temporary folder) and drives sign-ins the way a browser would,
 // with openid-client as the vendor. Used by the e2e tests and benchmarks.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import * as oidc from 'openid-client';
-import { type Broker, createBroker } from '../../src/app.ts';
+import { stringify } from 'yaml';
+import type { Broker } from '../../src/app.ts';
 import { authenticatorKinds } from '../../src/auth/registry.ts';
 import { writeDemoPatrons } from '../../src/cli/commands/demo.ts';
-import { type Config, parseConfig } from '../../src/config/load.ts';
+import { type Config, loadConfigFile } from '../../src/config/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
 import { type Keys, loadKeys } from '../../src/security/keys.ts';
+import { createBrokerServer } from '../../src/server.ts';
 import { openStore } from '../../src/store/registry.ts';
 import type { Store } from '../../src/store/store.ts';
 
@@ -27,6 +29,10 @@ export interface RunningBroker {
   store: Store;
   broker: Broker;
   logs: string[];
+  configPath: string;
+  // Rewrites the configuration file (merged over the demo one as at start).
+  writeConfig(config: Partial<ConfigInput> | string): void;
+  reload(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -91,8 +97,16 @@ async function freePort(): Promise<number> {
 export async function startBroker(options: StartOptions = {}): Promise<RunningBroker> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'patronym-broker-'));
   const port = options.port ?? (await freePort());
-  const input = { ...demoConfig(dir, port), ...options.config };
-  const config = parseConfig(input, 'test', { kinds: authenticatorKinds, env: {} });
+  const configPath = join(dir, 'config.yaml');
+  const writeConfig = (override: Partial<ConfigInput> | string) => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      configPath,
+      typeof override === 'string' ? override : stringify({ ...demoConfig(dir, port), ...override }),
+    );
+  };
+  writeConfig(options.config ?? {});
+  const config = loadConfigFile(configPath, { kinds: authenticatorKinds, env: {} });
   const keys = await loadKeys(config.keys.dir, config.keys, {});
   await writeDemoPatrons(join(dir, 'data', 'demo-patrons.yaml'), keys.pinPepper);
   const logs: string[] = [];
@@ -104,22 +118,37 @@ export async function startBroker(options: StartOptions = {}): Promise<RunningBr
   });
   const log = createLogger(config.log.level, sink);
   const store = openStore(config.store, options.now ? { now: options.now } : {});
-  const broker = createBroker({ config, keys, store, log, ...(options.now ? { now: options.now } : {}) });
-  const server: Server = createServer(broker.app.callback());
+  const running = createBrokerServer({
+    configPath,
+    config,
+    keys,
+    store,
+    log,
+    env: {},
+    drainMs: 0,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const { server } = running;
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     issuer: config.issuer,
     port,
     dir,
-    config,
+    get config() {
+      return running.current().config;
+    },
     keys,
     store,
-    broker,
+    get broker() {
+      return running.current().broker;
+    },
     logs,
+    configPath,
+    writeConfig,
+    reload: () => running.reload(),
     async stop() {
       server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await broker.close();
+      await running.close();
       await store.close();
       // Let keep-alive clients (undici) see the closed sockets before a
       // restarted broker takes the same port.

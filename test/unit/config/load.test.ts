@@ -131,9 +131,8 @@ clients:
       /^clients\[1\]\.client_secret: required for client_secret_basic/,
       /^libraries\[1\]\.id: duplicate/,
       /^libraries\[0\]\.realm: no such realm; found "elsewhere"/,
-      /^libraries\[1\]\.cardPatterns\[0\]: expected a prefix or an anchored regular expression/,
-      /^libraries\[1\]\.cardPatterns\[1\]: expected a prefix or an anchored regular expression/,
-      /^libraries\[1\]\.authenticators\[0\]\.id: duplicate; found "a-file"/,
+      /^libraries\[1\]\.cardPatterns\[0\]: expected an anchored regular expression "\/\^\.\.\.\$\/"; found "\/2123\/"/,
+      /^libraries\[1\]\.cardPatterns\[1\]: expected an anchored regular expression/,
     ];
     for (const pattern of expected)
       expect(
@@ -164,5 +163,52 @@ keys: { accountKey: 987654321 }
   it('rejects a non-numeric PORT from the environment', () => {
     const { problems: list } = problems(GOOD, { VENDOR_SECRET: 'x', PORT: 'http' });
     expect(list).toContain('PORT (environment): expected a port number; found "http"');
+  });
+
+  it('shares an authenticator defined once between libraries, as one entry', () => {
+    const config = load(`
+authenticators:
+  - { id: county-ils, kind: file, path: data/county.yaml }
+realms: [{ id: county, scope: county.example.org }]
+libraries:
+  - { id: north, name: North Branch, realm: county, cardPatterns: ["2100"], authenticators: [county-ils] }
+  - { id: south, name: South Branch, realm: county, cardPatterns: ["2100"], authenticators: [{ kind: file, path: data/south.yaml }, county-ils] }
+`).run();
+    const [north, south] = config.libraries;
+    expect(north?.authenticators[0]).toBe(south?.authenticators[1]);
+    expect(north?.authenticators[0]).toEqual({ id: 'county-ils', kind: 'file', options: { path: 'data/county.yaml' } });
+    expect(south?.authenticators[0]?.id).toBe('south-file');
+    expect(north?.scope).toBe('county.example.org');
+  });
+
+  it('refuses unknown shared authenticators, duplicate ids, card patterns overlapping across realms, poor contrast and bad logos', () => {
+    const { problems: list } = problems(`
+authenticators:
+  - { id: shared, kind: file, path: p }
+libraries:
+  - { id: a, name: A, realm: ra, cardPatterns: ["2123"], authenticators: [nope, { id: shared, kind: file, path: q }] }
+  - { id: b, name: B, realm: rb, cardPatterns: ["21234"], authenticators: [shared] }
+  - { id: c, name: C, realm: rc, cardPatterns: ["/^2123[0-9]{9}$/"], authenticators: [shared], colours: { accent: "#ffff00" } }
+  - { id: d, name: D, realm: ra, cardPatterns: ["2123"], authenticators: [shared], logo: /nonexistent/logo.png, colours: { accent: "#1d4f91", accentText: "#000000" } }
+  - { id: e, name: E, realm: re, cardPatterns: ["3999"], authenticators: [shared], logo: README.md }
+`);
+    const expected = [
+      /^libraries\[0\]\.authenticators\[0\]: no shared authenticator with this id; found "nope", expected one of shared/,
+      /^libraries\[0\]\.authenticators\[1\]\.id: duplicate of a shared authenticator; found "shared"/,
+      /^libraries\[0\]\.cardPatterns: "2123" overlaps "21234" of library "b"/,
+      /^libraries\[0\]\.cardPatterns: "2123" overlaps "\/\^2123\[0-9\]\{9\}\$\/" of library "c"/,
+      /^libraries\[1\]\.cardPatterns: "21234" overlaps .* of library "c"/,
+      /^libraries\[2\]\.colours\.accent: contrast with white is 1\.07:1, WCAG AA needs 4\.5:1; found "#ffff00"/,
+      /^libraries\[3\]\.colours\.accentText: contrast with accent is /,
+      /^libraries\[3\]\.logo: cannot read "\/nonexistent\/logo\.png" \(ENOENT\)/,
+      /^libraries\[4\]\.logo: expected a \.png, \.jpg or \.svg file; found "README\.md"/,
+    ];
+    for (const pattern of expected)
+      expect(
+        list.some((p) => pattern.test(p)),
+        `${pattern} in\n${list.join('\n')}`,
+      ).toBe(true);
+    // a and d share realm ra: their identical prefixes are allowed
+    expect(list.some((p) => p.startsWith('libraries[0]') && p.includes('library "d"'))).toBe(false);
   });
 });

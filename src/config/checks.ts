@@ -1,0 +1,146 @@
+// Checks that span several keys: references between sections, duplicates,
+// overlapping card patterns, colour contrast, logo files, client metadata.
+import { statSync } from 'node:fs';
+import { extname } from 'node:path';
+import { AA, contrastRatio } from './contrast.ts';
+import type { Client, Library, Realm, ResolvedAuthenticator } from './load.ts';
+import { patternProblem, patternsOverlap } from './patterns.ts';
+import type { ClientConfig, ParsedConfig, SecretRef } from './schema.ts';
+
+const LOGO_TYPES = new Set(['.png', '.jpg', '.jpeg', '.svg']);
+const LOGO_MAX = 200 * 1024;
+
+function checkLogo(path: string, where: string, problems: string[]): void {
+  if (!LOGO_TYPES.has(extname(path).toLowerCase())) {
+    problems.push(`${where}: expected a .png, .jpg or .svg file; found ${JSON.stringify(path)}`);
+    return;
+  }
+  try {
+    const size = statSync(path).size;
+    if (size > LOGO_MAX)
+      problems.push(`${where}: at most 200 kB; found ${Math.round(size / 1024)} kB in ${JSON.stringify(path)}`);
+  } catch (error) {
+    problems.push(
+      `${where}: cannot read ${JSON.stringify(path)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+}
+
+export function checkLibraries(
+  config: ParsedConfig,
+  chains: ReadonlyMap<string, ResolvedAuthenticator[]>,
+  problems: string[],
+): { realms: Realm[]; libraries: Library[] } {
+  const issuerHost = new URL(config.issuer).hostname.toLowerCase();
+  const realms = new Map<string, Realm>();
+  config.realms.forEach((realm, i) => {
+    if (realms.has(realm.id)) problems.push(`realms[${i}].id: duplicate; found ${JSON.stringify(realm.id)}`);
+    realms.set(realm.id, { id: realm.id, scope: realm.scope ?? issuerHost });
+  });
+
+  const seen = new Set<string>();
+  const authenticatorsById = new Map<string, ResolvedAuthenticator>();
+  const libraries: Library[] = config.libraries.map((library, i) => {
+    const at = `libraries[${i}]`;
+    if (seen.has(library.id)) problems.push(`${at}.id: duplicate; found ${JSON.stringify(library.id)}`);
+    seen.add(library.id);
+
+    const realmId = library.realm ?? library.id;
+    if (!realms.has(realmId)) {
+      if (library.realm !== undefined && config.realms.length > 0) {
+        problems.push(
+          `${at}.realm: no such realm; found ${JSON.stringify(realmId)}, expected one of ${[...realms.keys()].join(', ')}`,
+        );
+      }
+      realms.set(realmId, { id: realmId, scope: issuerHost });
+    }
+
+    library.cardPatterns.forEach((pattern, p) => {
+      const problem = patternProblem(pattern);
+      if (problem) problems.push(`${at}.cardPatterns[${p}]: expected ${problem}; found ${JSON.stringify(pattern)}`);
+    });
+
+    if (library.colours) {
+      const { accent, accentText } = library.colours;
+      const onWhite = contrastRatio(accent, '#ffffff');
+      if (onWhite < AA) {
+        problems.push(
+          `${at}.colours.accent: contrast with white is ${onWhite.toFixed(2)}:1, WCAG AA needs ${AA}:1; found "${accent}"`,
+        );
+      }
+      const text = contrastRatio(accent, accentText);
+      if (text < AA) {
+        problems.push(
+          `${at}.colours.accentText: contrast with accent is ${text.toFixed(2)}:1, WCAG AA needs ${AA}:1; found "${accentText}"`,
+        );
+      }
+    }
+    if (library.logo) checkLogo(library.logo, `${at}.logo`, problems);
+
+    const chain = chains.get(library.id) ?? [];
+    chain.forEach((a, ai) => {
+      const other = authenticatorsById.get(a.id);
+      if (other && other !== a)
+        problems.push(`${at}.authenticators[${ai}].id: duplicate; found ${JSON.stringify(a.id)}`);
+      authenticatorsById.set(a.id, a);
+    });
+
+    const { authenticators: _a, realm: _r, scope, ...rest } = library;
+    return { ...rest, realm: realmId, scope: scope ?? (realms.get(realmId) as Realm).scope, authenticators: chain };
+  });
+
+  // A card that two realms could claim would get two different accountIds
+  // depending on which library page the patron used.
+  libraries.forEach((a, i) => {
+    libraries.slice(i + 1).forEach((b, j) => {
+      if (a.realm === b.realm) return;
+      for (const pa of a.cardPatterns) {
+        for (const pb of b.cardPatterns) {
+          if (patternProblem(pa) || patternProblem(pb) || !patternsOverlap(pa, pb)) continue;
+          problems.push(
+            `libraries[${i}].cardPatterns: ${JSON.stringify(pa)} overlaps ${JSON.stringify(pb)} of library "${b.id}" (libraries[${i + j + 1}]) in another realm; a card could belong to both`,
+          );
+        }
+      }
+    });
+  });
+
+  return { realms: [...realms.values()], libraries };
+}
+
+export function checkClients(
+  clients: readonly ClientConfig[],
+  problems: string[],
+  resolveSecret: (ref: SecretRef, where: string) => string,
+): Client[] {
+  const seen = new Set<string>();
+  return clients.map((client, i) => {
+    if (seen.has(client.client_id))
+      problems.push(`clients[${i}].client_id: duplicate; found ${JSON.stringify(client.client_id)}`);
+    seen.add(client.client_id);
+    const method = client.token_endpoint_auth_method ?? (client.client_secret ? 'client_secret_basic' : 'none');
+    if (method !== 'none' && !client.client_secret)
+      problems.push(`clients[${i}].client_secret: required for ${method}; found nothing`);
+    if (method === 'none' && client.client_secret) {
+      problems.push(`clients[${i}].client_secret: a public client (token_endpoint_auth_method none) has no secret`);
+    }
+    // OIDC Core 8.1: without a sector_identifier_uri, all redirect URIs must
+    // share one host, which becomes the vendor's sector.
+    const hosts = new Set(client.redirect_uris.map((uri) => new URL(uri).hostname.toLowerCase()));
+    if (hosts.size > 1 && !client.sector_identifier_uri) {
+      problems.push(
+        `clients[${i}].redirect_uris: span several hosts (${[...hosts].join(', ')}); add a sector_identifier_uri listing them`,
+      );
+    }
+    const { client_secret, ...rest } = client;
+    const resolved: Client = { ...rest, token_endpoint_auth_method: method };
+    if (client_secret !== undefined) {
+      try {
+        resolved.client_secret = resolveSecret(client_secret, `clients[${i}].client_secret`);
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+    }
+    return resolved;
+  });
+}

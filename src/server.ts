@@ -1,0 +1,97 @@
+// The listening broker, and its reload: SIGHUP re-reads and validates the
+// configuration and, if it is good, swaps in a broker built from it. Keys
+// and the store stay, so sessions, grants and tokens survive; a bad file
+// changes nothing but a log line.
+import { createServer, type Server } from 'node:http';
+import { type Broker, createBroker } from './app.ts';
+import { authenticatorKinds } from './auth/registry.ts';
+import { type Config, loadConfigFile } from './config/load.ts';
+import { describeError } from './errors.ts';
+import type { Logger } from './log.ts';
+import { createMetrics } from './metrics.ts';
+import type { Keys } from './security/keys.ts';
+import type { Store } from './store/store.ts';
+
+export interface BrokerServer {
+  server: Server;
+  current(): { config: Config; broker: Broker };
+  // Resolves true when the new configuration is in force.
+  reload(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface ServerDeps {
+  configPath: string;
+  config: Config;
+  keys: Keys;
+  store: Store;
+  log: Logger;
+  env?: NodeJS.ProcessEnv;
+  // How long a replaced broker keeps its backend connections for requests
+  // still in flight.
+  drainMs?: number;
+  now?: () => number;
+}
+
+// Settings a reload cannot change without a restart.
+const RESTART_ONLY = ['issuer', 'port', 'host', 'store', 'keys'] as const;
+
+export function createBrokerServer(deps: ServerDeps): BrokerServer {
+  const { keys, store, log } = deps;
+  const metrics = createMetrics();
+  let config = deps.config;
+  const build = (c: Config) =>
+    createBroker({ config: c, keys, store, log, metrics, ...(deps.now ? { now: deps.now } : {}) });
+  let broker = build(config);
+  let handler = broker.app.callback();
+  const server = createServer((req, res) => handler(req, res));
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
+  const retiring = new Set<NodeJS.Timeout>();
+
+  return {
+    server,
+    current: () => ({ config, broker }),
+    async reload() {
+      let next: Config;
+      let nextBroker: Broker;
+      try {
+        next = loadConfigFile(deps.configPath, { kinds: authenticatorKinds, ...(deps.env ? { env: deps.env } : {}) });
+        nextBroker = build(next);
+      } catch (error) {
+        log.error(
+          { event: 'reload', outcome: 'refused', error: describeError(error) },
+          'config: reload refused, the running configuration stays',
+        );
+        return false;
+      }
+      const ignored = RESTART_ONLY.filter((key) => JSON.stringify(next[key]) !== JSON.stringify(config[key]));
+      if (ignored.length > 0) {
+        log.warn(
+          { event: 'reload', ignored },
+          `config: ${ignored.join(', ')} changed; they take effect at the next restart`,
+        );
+      }
+      const old = broker;
+      broker = nextBroker;
+      config = next;
+      handler = broker.app.callback();
+      const timer = setTimeout(() => {
+        retiring.delete(timer);
+        old.close().catch(() => {});
+      }, deps.drainMs ?? 30_000);
+      timer.unref();
+      retiring.add(timer);
+      log.info({ event: 'reload', outcome: 'ok', libraries: [...broker.libraries.keys()] }, 'config: reloaded');
+      return true;
+    },
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      for (const timer of retiring) clearTimeout(timer);
+      await broker.close();
+    },
+  };
+}
