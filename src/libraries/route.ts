@@ -1,8 +1,8 @@
 // Which library is the patron signing in with? In order: the vendor's hint
 // (`library=<id>` on the authorization request: an unknown id is an error,
 // never a silent fallback), the patron's own choice on the chooser, the only
-// library there is, or the one library whose card patterns match the card
-// typed. Otherwise the patron chooses. Pure.
+// library there is, or the library (or branches of one realm) whose card
+// patterns match the card typed. Otherwise the patron chooses. Pure.
 import type { Library } from './library.ts';
 
 export type Route =
@@ -27,7 +27,11 @@ export function route(libraries: ReadonlyMap<string, Library>, input: RouteInput
   if (all.length === 1) return { kind: 'library', library: all[0] as Library, by: 'only' };
   if (input.card !== undefined) {
     const matching = all.filter((l) => l.matchesCard(input.card as string));
-    if (matching.length === 1) return { kind: 'library', library: matching[0] as Library, by: 'card' };
+    // Branches of one realm may share a card range: they share one patron
+    // database, so the first in the configuration serves them all.
+    const realms = new Set(matching.map((l) => l.realm.id));
+    if (matching.length > 0 && realms.size === 1)
+      return { kind: 'library', library: matching[0] as Library, by: 'card' };
     if (matching.length > 1) return { kind: 'undecided', candidates: matching };
   }
   return { kind: 'undecided', candidates: all };
