@@ -211,4 +211,21 @@ libraries:
     // a and d share realm ra: their identical prefixes are allowed
     expect(list.some((p) => p.startsWith('libraries[0]') && p.includes('library "d"'))).toBe(false);
   });
+
+  it('config/example.yaml is valid apart from the files it names on a production host', () => {
+    const env = { PATRONYM_PIN_PEPPER: 'f'.repeat(64), EBOOKS_CLIENT_SECRET: 'secret' };
+    try {
+      loadConfigFile('config/example.yaml', { kinds: authenticatorKinds, env });
+      throw new Error('expected the production paths to be missing here');
+    } catch (error) {
+      const list = (error as ConfigError).problems ?? [(error as Error).message];
+      expect(list.every((p) => /ENOENT/.test(p)), list.join('\n')).toBe(true);
+    }
+  });
+
+  it('config/demo.yaml is valid as it ships', () => {
+    const config = loadConfigFile('config/demo.yaml', { kinds: authenticatorKinds, env: {} });
+    expect(config.libraries.map((l) => l.id)).toEqual(['springfield']);
+    expect(config.clients.map((c) => c.client_id)).toEqual(['demo-vendor', 'demo-vendor-2', 'demo-app']);
+  });
 });
