@@ -27,7 +27,8 @@ async function main(): Promise<void> {
 
   const sweep = setInterval(() => {
     store.sweep().then(
-      (removed) => removed > 0 && log.info({ event: 'sweep', removed }, 'store: expired records removed'),
+      (removed) =>
+        Object.keys(removed).length > 0 && log.info({ event: 'sweep', removed }, 'store: expired records removed'),
       (error: unknown) => log.error({ event: 'sweep', err: error }, 'store: sweep failed'),
     );
   }, config.sweepInterval * 1000);

@@ -1,6 +1,6 @@
 // In-process store for tests and single-process experiments. Same semantics
 // as the persistent stores (checked by the store conformance suite).
-import { epochSeconds, type Payload, type Store, type StoreOptions } from './store.ts';
+import { epochSeconds, type Payload, type Store, type StoredRecord, type StoreOptions } from './store.ts';
 
 interface Entry {
   payload: Payload;
@@ -66,13 +66,25 @@ export class MemoryStore implements Store {
     }
   }
 
-  async sweep(): Promise<number> {
+  async findByAccount(accountId: string): Promise<StoredRecord[]> {
+    const found: StoredRecord[] = [];
+    for (const [key, entry] of this.#records) {
+      const payload = entry.payload.accountId === accountId ? this.#live(entry) : undefined;
+      if (!payload) continue;
+      const [model, id] = key.split('\u0000') as [string, string];
+      found.push({ model, id, payload });
+    }
+    return found;
+  }
+
+  async sweep(): Promise<Record<string, number>> {
     const now = this.#now();
-    let removed = 0;
+    const removed: Record<string, number> = {};
     for (const [key, entry] of this.#records) {
       if (entry.expiresAt !== undefined && entry.expiresAt <= now) {
         this.#records.delete(key);
-        removed++;
+        const model = key.split('\u0000')[0] as string;
+        removed[model] = (removed[model] ?? 0) + 1;
       }
     }
     return removed;

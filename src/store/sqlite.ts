@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { epochSeconds, type Payload, type Store, type StoreOptions } from './store.ts';
+import { epochSeconds, type Payload, type Store, type StoredRecord, type StoreOptions } from './store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
@@ -14,6 +14,7 @@ CREATE TABLE IF NOT EXISTS records (
   grant_id   TEXT,
   uid        TEXT,
   user_code  TEXT,
+  account_id TEXT,
   expires_at INTEGER,
   PRIMARY KEY (model, id)
 ) WITHOUT ROWID;
@@ -21,6 +22,7 @@ CREATE INDEX IF NOT EXISTS records_grant ON records (grant_id) WHERE grant_id IS
 CREATE INDEX IF NOT EXISTS records_uid ON records (model, uid) WHERE uid IS NOT NULL;
 CREATE INDEX IF NOT EXISTS records_user_code ON records (model, user_code) WHERE user_code IS NOT NULL;
 CREATE INDEX IF NOT EXISTS records_expiry ON records (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_account ON records (account_id) WHERE account_id IS NOT NULL;
 `;
 
 interface Row {
@@ -45,14 +47,15 @@ export class SqliteStore implements Store {
     // Deleted rows are overwritten, so a purged record cannot be read back
     // from free pages of the file.
     this.#db.pragma('secure_delete = ON');
-    this.#db.exec(SCHEMA);
+    this.#migrate();
     const live = '(expires_at IS NULL OR expires_at > @now)';
     this.#stmt = {
       upsert: this.#db.prepare(
-        `INSERT INTO records (model, id, payload, grant_id, uid, user_code, expires_at)
-         VALUES (@model, @id, @payload, @grantId, @uid, @userCode, @expiresAt)
+        `INSERT INTO records (model, id, payload, grant_id, uid, user_code, account_id, expires_at)
+         VALUES (@model, @id, @payload, @grantId, @uid, @userCode, @accountId, @expiresAt)
          ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
-           uid = excluded.uid, user_code = excluded.user_code, expires_at = excluded.expires_at`,
+           uid = excluded.uid, user_code = excluded.user_code, account_id = excluded.account_id,
+           expires_at = excluded.expires_at`,
       ),
       find: this.#db.prepare<{ model: string; id: string; now: number }, Row>(
         `SELECT payload FROM records WHERE model = @model AND id = @id AND ${live}`,
@@ -68,8 +71,30 @@ export class SqliteStore implements Store {
       ),
       destroy: this.#db.prepare('DELETE FROM records WHERE model = @model AND id = @id'),
       revoke: this.#db.prepare('DELETE FROM records WHERE grant_id = @grantId'),
-      sweep: this.#db.prepare('DELETE FROM records WHERE expires_at IS NOT NULL AND expires_at <= @now'),
+      findByAccount: this.#db.prepare<
+        { accountId: string; now: number },
+        { model: string; id: string; payload: string }
+      >(`SELECT model, id, payload FROM records WHERE account_id = @accountId AND ${live}`),
+      sweep: this.#db.prepare<{ now: number }, { model: string; removed: number }>(
+        `DELETE FROM records WHERE expires_at IS NOT NULL AND expires_at <= @now RETURNING model, 1 AS removed`,
+      ),
     };
+  }
+
+  // PRAGMA user_version counts applied migrations. Version 1 added the
+  // account index (databases created before it lack the column).
+  #migrate(): void {
+    const version = this.#db.pragma('user_version', { simple: true }) as number;
+    const exists = this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'").get();
+    if (exists && version < 1) {
+      const columns = this.#db.prepare<[], { name: string }>('PRAGMA table_info(records)').all();
+      if (!columns.some((c) => c.name === 'account_id')) {
+        this.#db.exec(`ALTER TABLE records ADD COLUMN account_id TEXT;
+          UPDATE records SET account_id = json_extract(payload, '$.accountId');`);
+      }
+    }
+    this.#db.exec(SCHEMA);
+    this.#db.pragma('user_version = 1');
   }
 
   async upsert(model: string, id: string, payload: Payload, expiresIn?: number): Promise<void> {
@@ -80,6 +105,7 @@ export class SqliteStore implements Store {
       grantId: str(payload.grantId),
       uid: str(payload.uid),
       userCode: str(payload.userCode),
+      accountId: str(payload.accountId),
       expiresAt: expiresIn === undefined ? null : this.#now() + expiresIn * 1000,
     });
   }
@@ -112,8 +138,16 @@ export class SqliteStore implements Store {
     this.#stmt.revoke.run({ grantId });
   }
 
-  async sweep(): Promise<number> {
-    return this.#stmt.sweep.run({ now: this.#now() }).changes;
+  async findByAccount(accountId: string): Promise<StoredRecord[]> {
+    return this.#stmt.findByAccount
+      .all({ accountId, now: this.#now() })
+      .map((row) => ({ model: row.model, id: row.id, payload: JSON.parse(row.payload) as Payload }));
+  }
+
+  async sweep(): Promise<Record<string, number>> {
+    const removed: Record<string, number> = {};
+    for (const row of this.#stmt.sweep.all({ now: this.#now() })) removed[row.model] = (removed[row.model] ?? 0) + 1;
+    return removed;
   }
 
   async close(): Promise<void> {

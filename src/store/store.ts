@@ -9,6 +9,12 @@
 
 export type Payload = Record<string, unknown>;
 
+export interface StoredRecord {
+  model: string;
+  id: string;
+  payload: Payload;
+}
+
 export interface Store {
   readonly kind: string;
   // `expiresIn` in seconds; absent means the record lives until destroyed.
@@ -22,8 +28,12 @@ export interface Store {
   destroy(model: string, id: string): Promise<void>;
   // Every record of any model issued under this grant.
   revokeByGrantId(grantId: string): Promise<void>;
-  // Deletes expired records; resolves with how many.
-  sweep(): Promise<number>;
+  // Every live record whose payload's `accountId` is this one (sessions,
+  // grants, tokens, Patronym's own per-patron records): for the patron's
+  // privacy page and for "forget me".
+  findByAccount(accountId: string): Promise<StoredRecord[]>;
+  // Deletes expired records; resolves with how many, by model.
+  sweep(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 

@@ -61,8 +61,8 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       clock.advance(10_000);
       expect(await store.find('AccessToken', 'short')).toBeUndefined();
       expect(await store.find('AccessToken', 'long')).toBeDefined();
-      expect(await store.sweep()).toBe(1);
-      expect(await store.sweep()).toBe(0);
+      expect(await store.sweep()).toEqual({ AccessToken: 1 });
+      expect(await store.sweep()).toEqual({});
       expect(await store.find('AccessToken', 'long')).toBeDefined();
       expect(await store.find('Account', 'forever')).toEqual({ realm: 'r' });
     });
@@ -107,6 +107,27 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       expect(await store.find('RefreshToken', 'rt')).toBeUndefined();
       expect(await store.find('AuthorizationCode', 'ac')).toBeUndefined();
       expect(await store.find('AccessToken', 'other')).toBeDefined();
+    });
+
+    it('finds every live record of one account, across models', async () => {
+      await store.upsert('Session', 's1', { accountId: 'a1', uid: 'u' }, 60);
+      await store.upsert('Grant', 'g1', { accountId: 'a1', clientId: 'v' }, 60);
+      await store.upsert('ReleaseLog', 'a1', { accountId: 'a1' }, 5);
+      await store.upsert('Grant', 'g2', { accountId: 'a2', clientId: 'v' }, 60);
+      clock.advance(6_000);
+      const found = await store.findByAccount('a1');
+      expect(found.map((r) => `${r.model}/${r.id}`).sort()).toEqual(['Grant/g1', 'Session/s1']);
+      expect(found.find((r) => r.model === 'Grant')?.payload).toEqual({ accountId: 'a1', clientId: 'v' });
+      expect(await store.findByAccount('nobody')).toEqual([]);
+    });
+
+    it('sweeps by model, reporting counts per model', async () => {
+      await store.upsert('Session', 's1', {}, 1);
+      await store.upsert('Session', 's2', {}, 1);
+      await store.upsert('Grant', 'g1', {}, 1);
+      await store.upsert('Grant', 'g2', {}, 100);
+      clock.advance(2_000);
+      expect(await store.sweep()).toEqual({ Session: 2, Grant: 1 });
     });
 
     it('stores ids and payloads with any characters', async () => {

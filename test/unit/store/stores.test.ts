@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../src/store/memory.ts';
 import { SqliteStore } from '../../../src/store/sqlite.ts';
 import { storeSuite } from '../../conformance/store.suite.ts';
@@ -18,4 +19,22 @@ storeSuite('sqlite', {
     return new SqliteStore(current, { now: clock.now });
   },
   reopen: async (clock) => new SqliteStore(current, { now: clock.now }),
+});
+
+describe('sqlite migrations', () => {
+  it('adds the account index to a database made before it, keeping its records', async () => {
+    const path = join(dir, 'old.sqlite');
+    const db = new Database(path);
+    db.exec(`CREATE TABLE records (model TEXT NOT NULL, id TEXT NOT NULL, payload TEXT NOT NULL, grant_id TEXT,
+      uid TEXT, user_code TEXT, expires_at INTEGER, PRIMARY KEY (model, id)) WITHOUT ROWID;`);
+    db.prepare(`INSERT INTO records VALUES ('Grant', 'g', '{"accountId":"a1"}', NULL, NULL, NULL, NULL)`).run();
+    db.close();
+    const store = new SqliteStore(path);
+    expect(await store.findByAccount('a1')).toEqual([{ model: 'Grant', id: 'g', payload: { accountId: 'a1' } }]);
+    await store.close();
+    // and opening it again is a no-op
+    const again = new SqliteStore(path);
+    expect(await again.find('Grant', 'g')).toEqual({ accountId: 'a1' });
+    await again.close();
+  });
 });
