@@ -6,6 +6,8 @@ import { PatronymError } from '../errors.ts';
 import type { Authenticator } from './authenticator.ts';
 import { FileAuthenticator } from './file/file-authenticator.ts';
 import { fileOptionsSchema } from './file/options.ts';
+import { LdapAuthenticator } from './ldap/ldap-authenticator.ts';
+import { ldapOptionsSchema } from './ldap/options.ts';
 
 // What a backend may need from the broker besides its own options.
 export interface AuthenticatorContext {
@@ -25,6 +27,7 @@ const kind = <S extends z.ZodType>(k: Kind<S>): Kind<S> => k;
 
 const KINDS = {
   file: kind({ options: fileOptionsSchema, create: (id, o, c) => new FileAuthenticator(id, o, c) }),
+  ldap: kind({ options: ldapOptionsSchema, create: (id, o, c) => new LdapAuthenticator(id, o, c) }),
 } satisfies Record<string, Kind<z.ZodType>>;
 
 export const authenticatorKinds: AuthenticatorKinds = Object.fromEntries(
