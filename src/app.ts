@@ -2,7 +2,6 @@
 // static stylesheet, error pages and interaction routes in front of it.
 // Tests build it directly; main.ts only adds a listening socket.
 import { readFileSync } from 'node:fs';
-import { BlockList, isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
@@ -11,12 +10,17 @@ import { createAuthenticator } from './auth/registry.ts';
 import type { Config } from './config/load.ts';
 import { describeError } from './errors.ts';
 import { libraryAssets } from './libraries/assets.ts';
-import { buildLibraries, type Library } from './libraries/library.ts';
+import { addressRanges, buildLibraries, type Library } from './libraries/library.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { Accounts } from './oidc/account.ts';
 import { interactionRoutes } from './oidc/interactions.ts';
+import { privacyRoutes } from './oidc/privacy-pages.ts';
 import { createProvider } from './oidc/provider.ts';
+import { Consents } from './policy/consent.ts';
+import { PatronData } from './policy/patron-data.ts';
+import { ReleaseLog } from './policy/release-log.ts';
+import { VendorPolicies } from './policy/vendors.ts';
 import { createHandles } from './pseudonym/handle.ts';
 import { createCsrf } from './security/csrf.ts';
 import { securityHeaders } from './security/headers.ts';
@@ -78,15 +82,10 @@ function errorPages(views: Views, log: Logger): Middleware {
 
 // /metrics for Prometheus, only to the configured address ranges.
 function metricsEndpoint(config: Config['metrics'], metrics: Metrics): Middleware {
-  const allowed = new BlockList();
-  for (const range of config.allow) {
-    const [address, prefix] = range.split('/') as [string, string];
-    allowed.addSubnet(address, Number(prefix), isIPv6(address) ? 'ipv6' : 'ipv4');
-  }
+  const allowed = addressRanges(config.allow);
   return async (ctx, next) => {
     if (ctx.path !== '/metrics' || !config.enabled) return next();
-    const ip = ctx.ip.replace(/^::ffff:/, '');
-    if (!allowed.check(ip, isIPv6(ip) ? 'ipv6' : 'ipv4')) {
+    if (!allowed(ctx.ip)) {
       ctx.status = 404;
       return;
     }
@@ -127,17 +126,35 @@ export function createBroker(deps: AppDeps): Broker {
   const { libraries, authenticators } = buildLibraries(config.libraries, config.realms, (entry) =>
     createAuthenticator(entry, context),
   );
-  const provider = createProvider({ config, keys, store, accounts, views, log });
+  const policies = new VendorPolicies(config.clients);
+  const csrf = createCsrf(keys.cookies[0] as string);
+  const consents = new Consents(store, deps.now);
+  const releaseLog = new ReleaseLog(store, deps.now);
+  const provider = createProvider({
+    config,
+    keys,
+    store,
+    accounts,
+    libraries,
+    policies,
+    consents,
+    releaseLog,
+    views,
+    log,
+  });
   const routes = interactionRoutes({
     provider,
     libraries,
     views,
-    csrf: createCsrf(keys.cookies[0] as string),
+    csrf,
     accountKey: keys.accountKey,
     accounts,
     handles: createHandles(keys.accountKey),
     log,
     metrics,
+    policies,
+    consents,
+    consentDays: config.retention.consent,
   });
 
   provider.use(securityHeaders());
@@ -147,6 +164,22 @@ export function createBroker(deps: AppDeps): Broker {
   provider.use(metricsEndpoint(config.metrics, metrics));
   provider.use(routes.routes());
   provider.use(routes.allowedMethods());
+  const privacy = privacyRoutes({
+    config,
+    provider,
+    store,
+    views,
+    csrf,
+    accounts,
+    consents,
+    releaseLog,
+    policies,
+    patronData: new PatronData(store),
+    libraries,
+    log,
+  });
+  provider.use(privacy.routes());
+  provider.use(privacy.allowedMethods());
 
   return {
     app: provider,

@@ -26,11 +26,17 @@ async function main(): Promise<void> {
   const running = createBrokerServer({ configPath, config, keys, store, log });
 
   const sweep = setInterval(() => {
-    store.sweep().then(
-      (removed) =>
-        Object.keys(removed).length > 0 && log.info({ event: 'sweep', removed }, 'store: expired records removed'),
-      (error: unknown) => log.error({ event: 'sweep', err: error }, 'store: sweep failed'),
-    );
+    store
+      .sweep()
+      .then(async (removed) => {
+        await store.scrub();
+        return removed;
+      })
+      .then(
+        (removed) =>
+          Object.keys(removed).length > 0 && log.info({ event: 'sweep', removed }, 'store: expired records removed'),
+        (error: unknown) => log.error({ event: 'sweep', err: error }, 'store: sweep failed'),
+      );
   }, config.sweepInterval * 1000);
   sweep.unref();
 

@@ -6,6 +6,7 @@ import { describeError } from '../errors.ts';
 import { checkCommand } from './commands/check.ts';
 import { writeDemoPatrons } from './commands/demo.ts';
 import { addPatronCommand, hashPinCommand } from './commands/patrons.ts';
+import { purgeCommand } from './commands/purge.ts';
 import { loadConfigAndKeys } from './context.ts';
 
 const program = new Command('patronym')
@@ -39,6 +40,11 @@ patrons
   .addOption(new Option('--status <status>', 'status').choices(['active', 'blocked', 'expired']).default('active'))
   .option('--expires <date>', 'expiry date, YYYY-MM-DD')
   .action(addPatronCommand);
+
+program
+  .command('purge')
+  .description('delete every expired record now and print how many of each kind')
+  .action(purgeCommand);
 
 program
   .command('check')

@@ -76,6 +76,14 @@ export function checkLibraries(
       }
     }
     if (library.logo) checkLogo(library.logo, `${at}.logo`, problems);
+    for (const key of ['releaseLog', 'consent'] as const) {
+      const days = library.retention?.[key];
+      if (days !== undefined && days > config.retention[key]) {
+        problems.push(
+          `${at}.retention.${key}: a library may only shorten retention; found ${days}, the broker keeps ${config.retention[key]}`,
+        );
+      }
+    }
 
     const chain = chains.get(library.id) ?? [];
     chain.forEach((a, ai) => {
@@ -85,8 +93,14 @@ export function checkLibraries(
       authenticatorsById.set(a.id, a);
     });
 
-    const { authenticators: _a, realm: _r, scope, ...rest } = library;
-    return { ...rest, realm: realmId, scope: scope ?? (realms.get(realmId) as Realm).scope, authenticators: chain };
+    const { authenticators: _a, realm: _r, scope, retention, ...rest } = library;
+    return {
+      ...rest,
+      realm: realmId,
+      scope: scope ?? (realms.get(realmId) as Realm).scope,
+      retention: { ...config.retention, ...retention },
+      authenticators: chain,
+    };
   });
 
   // A card that two realms could claim would get two different accountIds
@@ -118,6 +132,10 @@ export function checkClients(
     if (seen.has(client.client_id))
       problems.push(`clients[${i}].client_id: duplicate; found ${JSON.stringify(client.client_id)}`);
     seen.add(client.client_id);
+    // The broker's own privacy page signs patrons in as this client.
+    if (client.client_id === 'patronym-account') {
+      problems.push(`clients[${i}].client_id: "patronym-account" is reserved for the broker`);
+    }
     const method = client.token_endpoint_auth_method ?? (client.client_secret ? 'client_secret_basic' : 'none');
     if (method !== 'none' && !client.client_secret)
       problems.push(`clients[${i}].client_secret: required for ${method}; found nothing`);

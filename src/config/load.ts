@@ -28,8 +28,10 @@ export interface ResolvedAuthenticator {
   options: Record<string, unknown>;
 }
 
-export interface Library extends Omit<LibraryConfig, 'authenticators' | 'realm' | 'scope'> {
+export interface Library extends Omit<LibraryConfig, 'authenticators' | 'realm' | 'scope' | 'retention'> {
   realm: string;
+  // Its own retention, or the broker's.
+  retention: { releaseLog: number; consent: number };
   // Affiliation scope: the library's own, else its realm's.
   scope: string;
   // Shared authenticators appear as the very same object in every library.

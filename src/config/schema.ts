@@ -34,6 +34,28 @@ export const authenticatorEntrySchema = z.looseObject({
   kind: z.string().describe('the backend: `file`, and the kinds later issues add (`ldap`, `sip2`, …)'),
 });
 
+const cidr = z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'an address range such as 192.0.2.0/24');
+
+// Retention, in days. The maxima are documented promises to patrons: a
+// configuration asking for longer is refused.
+export const RETENTION_MAX = { releaseLog: 400, consent: 730 } as const;
+const retentionSchema = z.strictObject({
+  releaseLog: z
+    .number()
+    .int()
+    .min(1)
+    .max(RETENTION_MAX.releaseLog)
+    .default(180)
+    .describe(`days a patron's record of a vendor is kept after its last use (at most ${RETENTION_MAX.releaseLog})`),
+  consent: z
+    .number()
+    .int()
+    .min(1)
+    .max(RETENTION_MAX.consent)
+    .default(365)
+    .describe(`days a patron's "allow" is remembered (at most ${RETENTION_MAX.consent})`),
+});
+
 const colour = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour written #rrggbb');
 
 export const librarySchema = z.strictObject({
@@ -55,6 +77,16 @@ export const librarySchema = z.strictObject({
     .describe('checked at start-up for WCAG AA contrast (4.5:1) against white and against `accentText`'),
   realm: id.optional().describe('the realm (shared patron database) this library belongs to; default: its own id'),
   scope: domain.optional().describe('domain of its affiliation claims (`member@scope`); default: the realm’s scope'),
+  retention: retentionSchema
+    .partial()
+    .optional()
+    .describe('shorter retention for this library’s patrons (never longer than the top-level `retention`)'),
+  walkIn: z
+    .strictObject({
+      ranges: z.array(cidr).min(1).describe('client address ranges inside the library’s buildings'),
+    })
+    .optional()
+    .describe('offer "continue without signing in" from these addresses, to vendors whose policy allows walk-in'),
   cardPatterns: z
     .array(z.string().min(1))
     .default([])
@@ -86,6 +118,11 @@ export const clientSchema = z.strictObject({
     .default(['authorization_code', 'refresh_token']),
   id_token_signed_response_alg: z.enum(['RS256', 'ES256']).default('RS256'),
   sector_identifier_uri: z.url().optional().describe('OIDC Core 8.1: needed when redirect URIs span several hosts'),
+  release: z
+    .array(z.enum(['library', 'affiliation', 'entitlement']))
+    .default([])
+    .describe('release policy: what this vendor may learn beyond its pseudonym, with the patron’s consent'),
+  walkIn: z.boolean().default(false).describe('may patrons inside a library use this vendor without signing in'),
   logo_uri: z.url().optional(),
   policy_uri: z.url().optional(),
   tos_uri: z.url().optional(),
@@ -163,6 +200,12 @@ export const configSchema = z.strictObject({
     .array(authenticatorEntrySchema.extend({ id: id.describe('referred to from `libraries[].authenticators`') }))
     .default([])
     .describe('authenticators defined once and shared by several libraries (branches on one ILS)'),
+  retention: retentionSchema.default({ releaseLog: 180, consent: 365 }),
+  privacyPage: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('an eta template replacing views/privacy.eta for the /privacy page (same data)'),
   realms: z.array(realmSchema).default([]),
   libraries: z.array(librarySchema).min(1, 'at least one library'),
   clients: z.array(clientSchema).default([]),

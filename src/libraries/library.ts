@@ -1,9 +1,23 @@
 // A library (tenant) at run time: its configuration, its realm, and its
 // authenticator chain. Authenticators shared by several libraries (branches
 // on one ILS) are one instance, so they share one connection pool.
+
+import { BlockList, isIPv6 } from 'node:net';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { Library as LibraryConfig, Realm, ResolvedAuthenticator } from '../config/load.ts';
 import { compilePattern } from '../config/patterns.ts';
+
+export function addressRanges(ranges: readonly string[]): (ip: string) => boolean {
+  const list = new BlockList();
+  for (const range of ranges) {
+    const [address, prefix] = range.split('/') as [string, string];
+    list.addSubnet(address, Number(prefix), isIPv6(address) ? 'ipv6' : 'ipv4');
+  }
+  return (ip) => {
+    const plain = ip.replace(/^::ffff:/, '');
+    return ranges.length > 0 && list.check(plain, isIPv6(plain) ? 'ipv6' : 'ipv4');
+  };
+}
 
 export interface Library {
   id: string;
@@ -15,6 +29,9 @@ export interface Library {
   realm: Realm;
   // Affiliation scope (member@scope).
   scope: string;
+  retention: { releaseLog: number; consent: number };
+  // Is this client address inside one of the library's buildings?
+  isWalkIn(ip: string): boolean;
   matchesCard(card: string): boolean;
   hasCardPatterns: boolean;
   chain: readonly Authenticator[];
@@ -40,6 +57,7 @@ export function buildLibraries(
       const realm = realmById.get(config.realm);
       if (!realm) throw new Error(`libraries: realm "${config.realm}" of "${config.id}" is not defined`);
       const matchers = config.cardPatterns.map(compilePattern);
+      const walkIn = addressRanges(config.walkIn?.ranges ?? []);
       return [
         config.id,
         {
@@ -51,6 +69,8 @@ export function buildLibraries(
           colours: config.colours,
           realm,
           scope: config.scope,
+          retention: config.retention,
+          isWalkIn: walkIn,
           matchesCard: (card) => matchers.some((m) => m(card)),
           hasCardPatterns: matchers.length > 0,
           chain: config.authenticators.map(instance),

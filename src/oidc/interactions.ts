@@ -11,16 +11,23 @@ import { normaliseCredentials } from '../auth/credentials.ts';
 import { brandingOf } from '../libraries/assets.ts';
 import type { Library } from '../libraries/library.ts';
 import { route, searchLibraries } from '../libraries/route.ts';
+import type { Consents } from '../policy/consent.ts';
+import type { Releasable } from '../policy/release.ts';
+import type { VendorPolicies } from '../policy/vendors.ts';
 import type { Csrf } from '../security/csrf.ts';
 import type { Views } from '../views.ts';
+import { applyToGrant, requestOf, wanted } from './grants.ts';
 import { type SignInDeps, signIn } from './login.ts';
-import { IMPLICIT_SCOPES } from './provider.ts';
+import { walkInAccountId, walkInLibrary } from './walk-in.ts';
 
 export interface InteractionDeps extends SignInDeps {
   provider: Provider;
   libraries: ReadonlyMap<string, Library>;
   views: Views;
   csrf: Csrf;
+  policies: VendorPolicies;
+  consents: Consents;
+  consentDays: number;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -34,7 +41,7 @@ const hintOf = (details: Details): string | undefined =>
   typeof details.params.library === 'string' ? details.params.library : undefined;
 
 export function interactionRoutes(deps: InteractionDeps): Router {
-  const { provider, views, csrf, libraries } = deps;
+  const { provider, views, csrf, libraries, policies, consents } = deps;
   const router = new Router();
   const federated = libraries.size > 1;
   // Small forms only: a card, a PIN, a library and a token. Anything bigger
@@ -81,7 +88,11 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     extra: { error?: string; card?: string; status?: number } = {},
   ): Promise<void> {
     page(ctx, extra.status ?? 200);
+    const walkIn = walkInOffer(ctx, d, library);
     ctx.body = views.render('login', {
+      walkIn: walkIn
+        ? { action: `/interaction/${d.uid}/walk-in`, csrf: csrf.token('walk-in', d.uid), library: walkIn.id }
+        : undefined,
       title: views.t('login.title'),
       branding: library ? brandingOf(library) : undefined,
       libraryId: library?.id,
@@ -93,6 +104,67 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       error: extra.error,
       card: extra.card,
     });
+  }
+
+  // "Continue without signing in", only inside a library's buildings and
+  // only for vendors whose policy allows walk-in access.
+  function walkInOffer(ctx: Context, d: Details, shown: Library | undefined): Library | undefined {
+    if (!policies.get(String(d.params.client_id)).walkIn) return undefined;
+    if (shown) return shown.isWalkIn(ctx.ip) ? shown : undefined;
+    const inside = [...libraries.values()].filter((l) => l.isWalkIn(ctx.ip));
+    return inside.length === 1 ? inside[0] : undefined;
+  }
+
+  function consentItems(releases: readonly Releasable[], library: Library | undefined, walkIn: boolean): string[] {
+    return releases.map((r) => {
+      if (r === 'affiliation' && walkIn)
+        return views.t('consent.item.affiliation.walk-in', { library: library?.name ?? '' });
+      return views.t(`consent.item.${r}`, { library: library?.name ?? '', scope: library?.scope ?? '' });
+    });
+  }
+
+  async function renderConsent(ctx: Context, d: Details, releases: Releasable[], accountId: string): Promise<void> {
+    const client = await provider.Client.find(String(d.params.client_id));
+    const vendor = client?.clientName ?? String(d.params.client_id);
+    const walkIn = walkInLibrary(accountId);
+    const library = walkIn ? libraries.get(walkIn) : libraries.get((await deps.accounts.get(accountId))?.library ?? '');
+    page(ctx, 200);
+    ctx.body = views.render('consent', {
+      title: views.t('consent.title', { vendor }),
+      branding: library ? brandingOf(library) : undefined,
+      vendor,
+      policyUri: client?.policyUri,
+      items: consentItems(releases, library, walkIn !== undefined),
+      remember: walkIn
+        ? undefined
+        : views.t('consent.remember', {
+            days: String(library?.retention.consent ?? deps.consentDays),
+            account: `${provider.issuer}/account`,
+          }),
+      action: `/interaction/${d.uid}/consent`,
+      csrf: csrf.token('consent', d.uid),
+    });
+  }
+
+  // The releases this request wants that the patron has not allowed yet.
+  async function pendingConsent(d: Details, accountId: string): Promise<{ want: Releasable[]; missing: Releasable[] }> {
+    const clientId = String(d.params.client_id);
+    const want = wanted(requestOf(d.params), policies.get(clientId).release);
+    const allowed = walkInLibrary(accountId) ? [] : await consents.allowed(accountId, clientId);
+    return { want, missing: want.filter((r) => !allowed.includes(r)) };
+  }
+
+  async function grantAndFinish(
+    ctx: Context,
+    d: Details,
+    accountId: string,
+    allowed: readonly Releasable[],
+  ): Promise<void> {
+    const clientId = String(d.params.client_id);
+    const grant = d.grantId ? await provider.Grant.find(d.grantId) : new provider.Grant({ clientId, accountId });
+    if (!grant) throw new oidcErrors.SessionNotFound('grant not found');
+    applyToGrant(grant, requestOf(d.params), policies.get(clientId).release, allowed);
+    await finish(ctx, { consent: { grantId: await grant.save() } });
   }
 
   function renderChooser(ctx: Context, d: Details, candidates: Library[], query: string, error?: string): void {
@@ -129,18 +201,13 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   router.get('/interaction/:uid', async (ctx) => {
     const d = await details(ctx);
     if (d.prompt.name === 'consent') {
-      // Nothing beyond the pseudonym is released, so there is nothing to ask:
-      // grant the scopes that release nothing and go on.
       const accountId = d.session?.accountId;
       if (!accountId) throw new oidcErrors.SessionNotFound('consent without a session');
-      const grant = d.grantId
-        ? await provider.Grant.find(d.grantId)
-        : new provider.Grant({ clientId: String(d.params.client_id), accountId });
-      if (!grant) throw new oidcErrors.SessionNotFound('grant not found');
-      const requested = String(d.params.scope ?? '').split(' ');
-      grant.addOIDCScope(IMPLICIT_SCOPES.filter((s) => requested.includes(s)));
-      await finish(ctx, { consent: { grantId: await grant.save() } });
-      return;
+      const { want, missing } = await pendingConsent(d, accountId);
+      // Nothing new to share (only the pseudonym, or what the patron already
+      // allowed): no screen, nothing to consent to.
+      if (missing.length === 0) return grantAndFinish(ctx, d, accountId, want);
+      return renderConsent(ctx, d, want, accountId);
     }
 
     const picked = typeof ctx.query.library === 'string' ? ctx.query.library : undefined;
@@ -206,6 +273,45 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       card: typedCard,
       status: result.kind === 'unavailable' ? 503 : 200,
     });
+  });
+
+  router.post('/interaction/:uid/consent', form, async (ctx) => {
+    const d = await details(ctx);
+    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+    const accountId = d.session?.accountId;
+    if (d.prompt.name !== 'consent' || !accountId || !csrf.verify('consent', d.uid, body.csrf)) {
+      throw new oidcErrors.SessionNotFound('consent form does not belong to this interaction');
+    }
+    if (body.decision !== 'allow') {
+      await finish(ctx, { error: 'access_denied', error_description: 'the patron did not allow the release' });
+      return;
+    }
+    const clientId = String(d.params.client_id);
+    const { want } = await pendingConsent(d, accountId);
+    if (!walkInLibrary(accountId)) {
+      const library = libraries.get((await deps.accounts.get(accountId))?.library ?? '');
+      await consents.allow(accountId, clientId, want, library?.retention.consent ?? deps.consentDays);
+    }
+    await grantAndFinish(ctx, d, accountId, want);
+  });
+
+  router.post('/interaction/:uid/walk-in', form, async (ctx) => {
+    const d = await details(ctx);
+    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+    if (d.prompt.name !== 'login' || !csrf.verify('walk-in', d.uid, body.csrf)) {
+      throw new oidcErrors.SessionNotFound('walk-in form does not belong to this interaction');
+    }
+    const shown = typeof body.library === 'string' ? libraries.get(body.library) : undefined;
+    const library = walkInOffer(ctx, d, shown);
+    if (!library) {
+      // Outside the building (or a vendor without walk-in): the sign-in form.
+      return renderLogin(ctx, d, shown, { error: views.t('outcome.bad-form'), status: 403 });
+    }
+    deps.log.info(
+      { event: 'login', outcome: 'walk-in', library: library.id, vendor: String(d.params.client_id) },
+      'login: walk-in',
+    );
+    await finish(ctx, { login: { accountId: walkInAccountId(library.id), amr: ['none'] } });
   });
 
   router.get('/interaction/:uid/abort', async (ctx) => {

@@ -55,7 +55,7 @@ export async function signIn(
   });
   if (result.kind === 'ok') {
     const accountId = deriveAccountId(deps.accountKey, library.realm.id, result.patron.stableId);
-    await deps.accounts.touch(accountId, library.realm.id);
+    await deps.accounts.touch(accountId, library.realm.id, library.id);
     deps.log.info({ ...base, outcome: 'ok', accountHash: deps.handles.account(accountId) }, 'login: ok');
     return { kind: 'ok', accountId };
   }

@@ -1,9 +1,19 @@
 // The only `new Provider()`. Authorization code flow only, pairwise subjects
 // only, PKCE required for public clients, our own interaction pages.
-import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import type { Client, Config, Realm } from '../config/load.ts';
+import Provider, {
+  type ClientMetadata,
+  type Configuration,
+  interactionPolicy,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
+import type { Client, Config } from '../config/load.ts';
 import { PatronymError } from '../errors.ts';
+import type { Library } from '../libraries/library.ts';
 import type { Logger } from '../log.ts';
+import type { Consents } from '../policy/consent.ts';
+import { CLAIMS, RELEASABLE, requestedReleases } from '../policy/release.ts';
+import type { ReleaseLog } from '../policy/release-log.ts';
+import type { VendorPolicies } from '../policy/vendors.ts';
 import { derivePseudonym } from '../pseudonym/derive.ts';
 import { sectorOf } from '../pseudonym/sector.ts';
 import type { Keys } from '../security/keys.ts';
@@ -11,24 +21,29 @@ import { oidcAdapter } from '../store/oidc-adapter.ts';
 import type { Store } from '../store/store.ts';
 import type { Views } from '../views.ts';
 import { type Accounts, findAccount, type LoadedAccount } from './account.ts';
+import { applyToGrant, IMPLICIT_SCOPES, requestOf } from './grants.ts';
+import { accountClientMetadata } from './privacy-pages.ts';
 import { renderError } from './render-error.ts';
+import { walkInLibrary } from './walk-in.ts';
 
 export interface ProviderDeps {
   config: Config;
   keys: Keys;
   store: Store;
   accounts: Accounts;
+  libraries: ReadonlyMap<string, Library>;
+  policies: VendorPolicies;
+  consents: Consents;
+  releaseLog: ReleaseLog;
   views: Views;
   log: Logger;
 }
 
-// The scopes a vendor can be granted without a consent screen: they release
-// nothing but the pseudonym (and, for offline_access, a refresh token).
-export const IMPLICIT_SCOPES = ['openid', 'offline_access'] as const;
-
 export function clientMetadata(client: Client): ClientMetadata {
+  // The release policy is the sysadmin's, not registration metadata.
+  const { release: _release, walkIn: _walkIn, ...registration } = client;
   const metadata: ClientMetadata = {
-    ...client,
+    ...registration,
     client_id: client.client_id,
     subject_type: 'pairwise',
     response_types: ['code'],
@@ -45,13 +60,30 @@ function sectorOfClient(client: {
   return sectorOf({ sectorIdentifierUri: client.sectorIdentifierUri, redirectUris: client.redirectUris ?? [] });
 }
 
+// oidc-provider's default prompts, plus one rule: a walk-in session (someone
+// inside a library who did not sign in) is no sign-in for a vendor that does
+// not offer walk-in access.
+function prompts(policies: VendorPolicies): interactionPolicy.Prompt[] {
+  const policy = interactionPolicy.base();
+  const { Check } = interactionPolicy;
+  policy.get('login')?.checks.add(
+    new Check('walk_in_session', 'a walk-in session does not sign in to this vendor', (ctx) => {
+      const accountId = ctx.oidc.session?.accountId;
+      const walkIn = accountId !== undefined && walkInLibrary(accountId) !== undefined;
+      if (walkIn && !ctx.oidc.result?.login && !policies.get(ctx.oidc.client?.clientId).walkIn)
+        return Check.REQUEST_PROMPT;
+      return Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  return policy;
+}
+
 export function createProvider(deps: ProviderDeps): Provider {
-  const { config, keys, store, accounts, views, log } = deps;
-  const realms = new Map<string, Realm>(config.realms.map((r) => [r.id, r]));
+  const { config, keys, store, accounts, libraries, policies, consents, releaseLog, views, log } = deps;
 
   const configuration: Configuration = {
     adapter: oidcAdapter(store),
-    clients: config.clients.map(clientMetadata),
+    clients: [...config.clients.map(clientMetadata), accountClientMetadata(config.issuer)],
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       id_token_signed_response_alg: 'RS256',
@@ -65,11 +97,11 @@ export function createProvider(deps: ProviderDeps): Provider {
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
-    findAccount: findAccount(accounts),
-    // Nothing but `sub` exists as a claim: requests for profile, email,
-    // address or phone have nothing to yield.
-    claims: { openid: ['sub'] },
-    scopes: [...IMPLICIT_SCOPES],
+    findAccount: findAccount(accounts, libraries, policies),
+    // `sub` and the release vocabulary are the only claims there are:
+    // requests for profile, email, address or phone have nothing to yield.
+    claims: { openid: ['sub'], ...Object.fromEntries(RELEASABLE.map((r) => [r, [...CLAIMS[r]]])) },
+    scopes: [...IMPLICIT_SCOPES, ...RELEASABLE],
     subjectTypes: ['pairwise'],
     responseTypes: ['code'],
     pkce: {
@@ -78,17 +110,26 @@ export function createProvider(deps: ProviderDeps): Provider {
       required: (_ctx, client) => client.clientAuthMethod === 'none',
     },
     async pairwiseIdentifier(ctx: KoaContextWithOIDC, accountId: string, client) {
+      const sector = sectorOfClient(client as unknown as Parameters<typeof sectorOfClient>[0]);
+      const walkIn = walkInLibrary(accountId);
+      if (walkIn !== undefined) {
+        // New for every walk-in session (the accountId is random), stored nowhere.
+        const library = libraries.get(walkIn);
+        if (!library)
+          throw new PatronymError('library_unknown', `oidc: walk-in library "${walkIn}" is no longer configured`);
+        return derivePseudonym(keys.pairwiseKey, { sector, accountId, generation: 0, scope: library.realm.scope });
+      }
       const loaded = ctx.oidc.account as LoadedAccount | undefined;
       const record = loaded?.accountId === accountId ? loaded.record : await accounts.get(accountId);
       if (!record)
         throw new PatronymError('account_unknown', 'oidc: pseudonym asked for an account the store no longer holds');
-      const realm = realms.get(record.realm);
-      if (!realm)
+      const realm = config.realms.find((r) => r.id === record.realm);
+      if (!realm) {
         throw new PatronymError(
           'realm_unknown',
           `oidc: account belongs to realm "${record.realm}", which is no longer configured`,
         );
-      const sector = sectorOfClient(client as unknown as Parameters<typeof sectorOfClient>[0]);
+      }
       return derivePseudonym(keys.pairwiseKey, {
         sector,
         accountId,
@@ -100,7 +141,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
       userinfo: { enabled: true },
-      claimsParameter: { enabled: false },
+      claimsParameter: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
@@ -121,7 +162,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       userinfoSigningAlgValues: ['RS256', 'ES256'],
     },
     extraParams: ['library'],
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: prompts(policies) },
     ttl: {
       Session: config.ttl.session,
       Interaction: config.ttl.interaction,
@@ -131,8 +172,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       RefreshToken: config.ttl.refreshToken,
       Grant: config.ttl.grant,
     },
-    // Without a consent screen to show (nothing beyond the pseudonym is
-    // released), the scopes that release nothing are granted as requested.
+    // The grant a vendor gets without asking the patron: the scopes that
+    // release nothing, plus what the patron already allowed this vendor.
+    // Anything still missing makes oidc-provider ask (the consent prompt).
     async loadExistingGrant(ctx) {
       const { session, client, params } = ctx.oidc;
       if (!session?.accountId || !client) return undefined;
@@ -140,8 +182,13 @@ export function createProvider(deps: ProviderDeps): Provider {
       const existing = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
       const grant =
         existing ?? new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
-      const requested = String(params?.scope ?? '').split(' ');
-      grant.addOIDCScope(IMPLICIT_SCOPES.filter((s) => requested.includes(s)));
+      const policy = policies.get(client.clientId).release;
+      // A walk-in visitor has no account to remember a consent with: the
+      // page asks every time.
+      const allowed = walkInLibrary(session.accountId)
+        ? []
+        : await consents.allowed(session.accountId, client.clientId);
+      applyToGrant(grant, requestOf(params), policy, allowed);
       await grant.save();
       return grant;
     },
@@ -194,8 +241,24 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
     log.error({ event: 'server_error', err: error, client: ctx?.oidc?.client?.clientId }, 'oidc: server error');
   });
+  // The patron's own record of what each vendor received, written when the
+  // vendor redeems the code (that is when it receives the claims).
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
-    log.info({ event: 'token', client: ctx.oidc.client?.clientId }, 'oidc: tokens issued');
+    const code = ctx.oidc.entities.AuthorizationCode;
+    const clientId = ctx.oidc.client?.clientId;
+    log.info({ event: 'token', client: clientId, grant: ctx.oidc.params?.grant_type }, 'oidc: tokens issued');
+    if (!code?.accountId || !clientId || walkInLibrary(code.accountId)) return;
+    const accountId = code.accountId;
+    const request = requestOf({ scope: code.scope, claims: code.claims ? JSON.stringify(code.claims) : undefined });
+    void (async () => {
+      const record = await accounts.get(accountId);
+      const retention = libraries.get(record?.library ?? '')?.retention.releaseLog ?? config.retention.releaseLog;
+      const allowed = await consents.allowed(accountId, clientId);
+      const received = requestedReleases(policies.get(clientId).release, request.scopes, request.claims).filter((r) =>
+        allowed.includes(r),
+      );
+      await releaseLog.record(accountId, clientId, received, retention);
+    })().catch((error: unknown) => log.error({ event: 'release_log', err: error }, 'privacy: release log not written'));
   });
 
   return provider;

@@ -90,6 +90,8 @@ export class MemoryStore implements Store {
     return removed;
   }
 
+  async scrub(): Promise<void> {}
+
   async close(): Promise<void> {
     this.#records.clear();
   }

@@ -150,6 +150,12 @@ export class SqliteStore implements Store {
     return removed;
   }
 
+  async scrub(): Promise<void> {
+    // secure_delete has zeroed deleted cells in the pages written since;
+    // TRUNCATE copies them into the database and empties the log.
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }

@@ -34,6 +34,10 @@ export interface Store {
   findByAccount(accountId: string): Promise<StoredRecord[]>;
   // Deletes expired records; resolves with how many, by model.
   sweep(): Promise<Record<string, number>>;
+  // Makes records already deleted unrecoverable from the store's files
+  // (SQLite keeps old page images in its write-ahead log until a
+  // checkpoint). Called after "forget me" and after each sweep.
+  scrub(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,43 @@
+// `patronym purge`: delete every expired record now (the broker also does it
+// every `sweepInterval` seconds) and print what went, by kind.
+import { openStore } from '../../store/registry.ts';
+import type { Store } from '../../store/store.ts';
+import { loadConfig } from '../context.ts';
+
+// What each stored model is, in a sysadmin's words.
+const KINDS: Record<string, string> = {
+  Session: 'sign-in sessions',
+  Interaction: 'sign-ins in progress',
+  AuthorizationCode: 'authorization codes',
+  AccessToken: 'access tokens',
+  RefreshToken: 'refresh tokens',
+  Grant: 'grants',
+  Account: 'pseudonym settings',
+  Consent: 'consents',
+  ReleaseLog: 'release logs',
+  AccountSession: 'privacy page sessions',
+};
+
+export async function purge(store: Store): Promise<Record<string, number>> {
+  const removed = await store.sweep();
+  await store.scrub();
+  return removed;
+}
+
+export function formatPurge(removed: Record<string, number>): string {
+  const total = Object.values(removed).reduce((a, b) => a + b, 0);
+  const lines = Object.entries(removed)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([model, n]) => `  ${String(n).padStart(6)}  ${KINDS[model] ?? model}`);
+  return `purged ${total} expired record(s)${lines.length ? `\n${lines.join('\n')}` : ''}\n`;
+}
+
+export async function purgeCommand(): Promise<void> {
+  const config = loadConfig();
+  const store = openStore(config.store);
+  try {
+    process.stdout.write(formatPurge(await purge(store)));
+  } finally {
+    await store.close();
+  }
+}
