@@ -1,0 +1,57 @@
+// The patron's privacy page in a real browser, without JavaScript: sign in
+// with card and PIN, see the vendor, reset its pseudonym, forget me.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { completeLogin, type RunningBroker, removeDir, startBroker, startLogin, submitLogin, vendor } from '../support/broker.ts';
+import { browserAvailable, launchBrowser } from '../support/browser.ts';
+
+describe.runIf(browserAvailable())('privacy page in headless Chromium', () => {
+  let b: RunningBroker;
+  let browser: Browser;
+  beforeAll(async () => {
+    b = await startBroker({ dir: mkdtempSync(join(tmpdir(), 'patronym-privacy-browser-')) });
+    browser = await launchBrowser();
+    // One real sign-in at a vendor, so the page has something to show.
+    const v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
+    const s = await startLogin(v, b.issuer);
+    const done = await submitLogin(s, b.issuer, '21234000000001', '1234');
+    await completeLogin(v, s, done.leftFor as string);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await b?.stop();
+    if (b) removeDir(b.dir);
+  });
+
+  it('signs in, lists the vendor, resets its pseudonym after confirming, then forgets the patron', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    const origins = new Set<string>();
+    page.on('request', (r) => origins.add(new URL(r.url()).origin));
+    await page.goto(`${b.issuer}/account`);
+    await page.fill('input[name=card]', '21234000000001');
+    await page.fill('input[name=pin]', '1234');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${b.issuer}/account`);
+    expect(await page.locator('h1').textContent()).toBe('Your privacy');
+    expect(await page.locator('section.vendor h2').allTextContents()).toEqual(['Demo Vendor']);
+
+    await page.click('text=Give this website a new pseudonym');
+    expect(await page.locator('h1').textContent()).toBe('Give Demo Vendor a new pseudonym?');
+    await page.click('button:has-text("Yes, go ahead")');
+    await page.waitForURL(/done=reset/);
+    expect(await page.getByRole('status').textContent()).toContain('Demo Vendor now sees a new pseudonym for you.');
+
+    await page.click('a:has-text("Forget me")');
+    await page.click('button:has-text("Yes, go ahead")');
+    expect(await page.locator('h1').textContent()).toBe('You are forgotten');
+    expect([...origins]).toEqual([b.issuer]);
+    // The privacy page session is gone with the patron.
+    await page.goto(`${b.issuer}/account`);
+    expect(await page.locator('input[name=card]').count()).toBe(1);
+    await context.close();
+  });
+});
