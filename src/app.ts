@@ -22,9 +22,11 @@ import { PatronData } from './policy/patron-data.ts';
 import { ReleaseLog } from './policy/release-log.ts';
 import { VendorPolicies } from './policy/vendors.ts';
 import { createHandles } from './pseudonym/handle.ts';
+import { clientAddressMiddleware } from './security/client-address.ts';
 import { createCsrf } from './security/csrf.ts';
 import { securityHeaders } from './security/headers.ts';
 import type { Keys } from './security/keys.ts';
+import { Throttle } from './security/throttle.ts';
 import type { Store } from './store/store.ts';
 import { createViews, VIEWS_DIR, type Views } from './views.ts';
 
@@ -35,6 +37,8 @@ export interface AppDeps {
   log: Logger;
   metrics?: Metrics;
   now?: () => number;
+  // Tests shorten the throttle's slow-down steps.
+  throttleDelayStepMs?: number;
 }
 
 export interface Broker {
@@ -85,7 +89,7 @@ function metricsEndpoint(config: Config['metrics'], metrics: Metrics): Middlewar
   const allowed = addressRanges(config.allow);
   return async (ctx, next) => {
     if (ctx.path !== '/metrics' || !config.enabled) return next();
-    if (!allowed(ctx.ip)) {
+    if (!allowed(ctx.state.clientAddress ?? ctx.ip)) {
       ctx.status = 404;
       return;
     }
@@ -155,8 +159,14 @@ export function createBroker(deps: AppDeps): Broker {
     policies,
     consents,
     consentDays: config.retention.consent,
+    throttle: new Throttle(store, config.throttle, {
+      ...(deps.now ? { now: deps.now } : {}),
+      ...(deps.throttleDelayStepMs !== undefined ? { delayStepMs: deps.throttleDelayStepMs } : {}),
+    }),
   });
 
+  const trusted = addressRanges(config.trustedProxies);
+  provider.use(clientAddressMiddleware(trusted));
   provider.use(securityHeaders());
   provider.use(errorPages(views, log));
   provider.use(staticFiles());

@@ -31,6 +31,7 @@ export interface ServerDeps {
   // still in flight.
   drainMs?: number;
   now?: () => number;
+  throttleDelayStepMs?: number;
 }
 
 // Settings a reload cannot change without a restart.
@@ -41,7 +42,15 @@ export function createBrokerServer(deps: ServerDeps): BrokerServer {
   const metrics = createMetrics();
   let config = deps.config;
   const build = (c: Config) =>
-    createBroker({ config: c, keys, store, log, metrics, ...(deps.now ? { now: deps.now } : {}) });
+    createBroker({
+      config: c,
+      keys,
+      store,
+      log,
+      metrics,
+      ...(deps.now ? { now: deps.now } : {}),
+      ...(deps.throttleDelayStepMs !== undefined ? { throttleDelayStepMs: deps.throttleDelayStepMs } : {}),
+    });
   let broker = build(config);
   let handler = broker.app.callback();
   const server = createServer((req, res) => handler(req, res));

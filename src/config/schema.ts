@@ -145,7 +145,49 @@ export const configSchema = z.strictObject({
     .describe('public URL of the broker, no trailing slash; `ISSUER` overrides'),
   port: z.number().int().min(0).max(65535).default(3000).describe('listening port; `PORT` overrides'),
   host: z.string().default('0.0.0.0').describe('listening address'),
-  trustProxy: z.boolean().default(false).describe('honour X-Forwarded-* (only behind your own reverse proxy)'),
+  trustedProxies: z
+    .array(cidr)
+    .default([])
+    .describe('reverse proxies whose X-Forwarded-For/-Proto are believed (for the client address, https and walk-in)'),
+  throttle: z
+    .strictObject({
+      card: z
+        .strictObject({
+          delayAfter: z.number().int().min(1).default(5).describe('failures for one card before each answer is slowed'),
+          lockAfter: z
+            .number()
+            .int()
+            .min(2)
+            .default(10)
+            .describe('failures for one card before it is locked, right PIN or not'),
+          window: seconds.default(900).describe('seconds over which failures are counted'),
+          lock: seconds.default(900).describe('seconds a locked card stays locked'),
+        })
+        .default({ delayAfter: 5, lockAfter: 10, window: 900, lock: 900 }),
+      address: z
+        .strictObject({
+          lockAfter: z
+            .number()
+            .int()
+            .min(2)
+            .default(30)
+            .describe('failures from one client address, across cards, before it is refused'),
+          window: seconds.default(900).describe('seconds over which failures are counted'),
+          lock: seconds.default(900).describe('seconds a refused address stays refused'),
+        })
+        .default({ lockAfter: 30, window: 900, lock: 900 }),
+    })
+    .default({
+      card: { delayAfter: 5, lockAfter: 10, window: 900, lock: 900 },
+      address: { lockAfter: 30, window: 900, lock: 900 },
+    })
+    .describe('brute-force protection; counters live in the store, so they hold across restarts and instances'),
+  oidc: z
+    .strictObject({
+      requestObjects: z.boolean().default(false).describe('accept signed request objects (`request`)'),
+      pushedAuthorizationRequests: z.boolean().default(false).describe('offer PAR (`request_uri`)'),
+    })
+    .default({ requestObjects: false, pushedAuthorizationRequests: false }),
   store: storeSchema,
   sweepInterval: seconds.default(300).describe('seconds between sweeps of expired records'),
   keys: z
@@ -175,7 +217,10 @@ export const configSchema = z.strictObject({
     .default({ level: 'info' }),
   ttl: z
     .strictObject({
-      session: seconds.default(8 * 3600).describe('broker sign-in session'),
+      session: seconds.default(8 * 3600).describe('absolute lifetime of a broker sign-in session'),
+      sessionIdle: seconds.default(15 * 60).describe('a session unused this long ends'),
+      sharedSession: seconds.default(3600).describe('absolute lifetime when the patron ticks "shared computer"'),
+      sharedSessionIdle: seconds.default(5 * 60).describe('idle timeout when the patron ticks "shared computer"'),
       interaction: seconds.default(15 * 60).describe('time a patron has to complete the sign-in page'),
       authorizationCode: seconds.max(600).default(60).describe('authorization codes are one-time and short-lived'),
       accessToken: seconds.default(3600).describe('opaque access tokens for the userinfo endpoint'),
@@ -188,6 +233,9 @@ export const configSchema = z.strictObject({
     })
     .default({
       session: 8 * 3600,
+      sessionIdle: 15 * 60,
+      sharedSession: 3600,
+      sharedSessionIdle: 5 * 60,
       interaction: 15 * 60,
       authorizationCode: 60,
       accessToken: 3600,

@@ -15,6 +15,7 @@ import type { Consents } from '../policy/consent.ts';
 import type { Releasable } from '../policy/release.ts';
 import type { VendorPolicies } from '../policy/vendors.ts';
 import type { Csrf } from '../security/csrf.ts';
+import type { Throttle } from '../security/throttle.ts';
 import type { Views } from '../views.ts';
 import { applyToGrant, requestOf, wanted } from './grants.ts';
 import { type SignInDeps, signIn } from './login.ts';
@@ -28,7 +29,13 @@ export interface InteractionDeps extends SignInDeps {
   policies: VendorPolicies;
   consents: Consents;
   consentDays: number;
+  throttle: Throttle;
 }
+
+// Kept in the session's amr (never released to vendors: `amr` is not among
+// the broker's claims) so the session lifetime can follow the patron's
+// "shared computer" choice.
+export const SHARED_COMPUTER = 'shared';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -85,7 +92,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     ctx: Context,
     d: Details,
     library: Library | undefined,
-    extra: { error?: string; card?: string; status?: number } = {},
+    extra: { error?: string; card?: string; status?: number; shared?: boolean } = {},
   ): Promise<void> {
     page(ctx, extra.status ?? 200);
     const walkIn = walkInOffer(ctx, d, library);
@@ -103,6 +110,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       csrf: csrf.token('login', d.uid),
       error: extra.error,
       card: extra.card,
+      shared: extra.shared,
     });
   }
 
@@ -110,8 +118,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   // only for vendors whose policy allows walk-in access.
   function walkInOffer(ctx: Context, d: Details, shown: Library | undefined): Library | undefined {
     if (!policies.get(String(d.params.client_id)).walkIn) return undefined;
-    if (shown) return shown.isWalkIn(ctx.ip) ? shown : undefined;
-    const inside = [...libraries.values()].filter((l) => l.isWalkIn(ctx.ip));
+    const ip = ctx.state.clientAddress ?? ctx.ip;
+    if (shown) return shown.isWalkIn(ip) ? shown : undefined;
+    const inside = [...libraries.values()].filter((l) => l.isWalkIn(ip));
     return inside.length === 1 ? inside[0] : undefined;
   }
 
@@ -261,17 +270,48 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (!library) {
       return renderChooser(ctx, d, r.kind === 'undecided' ? r.candidates : [], '', views.t('outcome.no-library'));
     }
+    const shared = body.shared === 'yes';
+    const { card } = normalised.credentials;
+    const cardKey = deps.handles.card(library.realm.id, card);
+    const addressKey = deps.handles.address(ctx.state.clientAddress ?? ctx.ip);
+    const decision = await deps.throttle.check(cardKey, addressKey);
+    if (decision.kind === 'locked') {
+      // The library's system is not asked: a lockout here must never become
+      // a lockout there.
+      deps.log.info(
+        { event: 'login', outcome: 'throttled', scope: decision.scope, library: library.id, cardHash: cardKey },
+        `login: throttled (${decision.scope})`,
+      );
+      deps.metrics.logins.inc({ library: library.id, authenticator: '', outcome: 'throttled', reason: decision.scope });
+      ctx.set('Retry-After', String(decision.retryAfter));
+      const minutes = String(Math.max(1, Math.ceil(decision.retryAfter / 60)));
+      return renderLogin(ctx, d, library, {
+        error: views.t(`outcome.throttled.${decision.scope}`, { minutes }),
+        card: typedCard,
+        status: 429,
+        shared,
+      });
+    }
+    if (decision.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
     const result = await signIn(deps, library, normalised.credentials, String(d.params.client_id));
     if (result.kind === 'ok') {
-      remember(ctx, library);
-      await finish(ctx, { login: { accountId: result.accountId, amr: ['pwd'] } });
+      await deps.throttle.succeeded(cardKey);
+      if (!shared) remember(ctx, library);
+      // remember: false makes the session cookie a browser-session cookie.
+      await finish(ctx, {
+        login: { accountId: result.accountId, amr: shared ? ['pwd', SHARED_COMPUTER] : ['pwd'], remember: false },
+      });
       return;
+    }
+    if (result.kind === 'denied' && (result.reason === 'bad-credentials' || result.reason === 'unknown-card')) {
+      await deps.throttle.failed(cardKey, addressKey);
     }
     const key = result.kind === 'denied' ? `outcome.${result.reason}` : 'outcome.unavailable';
     await renderLogin(ctx, d, library, {
       error: views.t(key),
       card: typedCard,
       status: result.kind === 'unavailable' ? 503 : 200,
+      shared,
     });
   });
 
@@ -311,7 +351,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       { event: 'login', outcome: 'walk-in', library: library.id, vendor: String(d.params.client_id) },
       'login: walk-in',
     );
-    await finish(ctx, { login: { accountId: walkInAccountId(library.id), amr: ['none'] } });
+    await finish(ctx, {
+      login: { accountId: walkInAccountId(library.id), amr: ['none', SHARED_COMPUTER], remember: false },
+    });
   });
 
   router.get('/interaction/:uid/abort', async (ctx) => {

@@ -134,8 +134,7 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
     // endpoint makes (client, redirect URI, PKCE, one-time use).
     const code = await provider.AuthorizationCode.find(value);
     if (
-      !code ||
-      !code.isValid ||
+      !code?.isValid ||
       code.clientId !== ACCOUNT_CLIENT ||
       code.redirectUri !== `${config.issuer}/account/callback` ||
       code.codeChallenge !== S256(verifier) ||

@@ -22,6 +22,7 @@ import type { Store } from '../store/store.ts';
 import type { Views } from '../views.ts';
 import { type Accounts, findAccount, type LoadedAccount } from './account.ts';
 import { applyToGrant, IMPLICIT_SCOPES, requestOf } from './grants.ts';
+import { SHARED_COMPUTER } from './interactions.ts';
 import { accountClientMetadata } from './privacy-pages.ts';
 import { renderError } from './render-error.ts';
 import { walkInLibrary } from './walk-in.ts';
@@ -142,6 +143,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       revocation: { enabled: true },
       userinfo: { enabled: true },
       claimsParameter: { enabled: true },
+      requestObjects: { enabled: config.oidc.requestObjects },
+      pushedAuthorizationRequests: { enabled: config.oidc.pushedAuthorizationRequests },
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
@@ -164,7 +167,15 @@ export function createProvider(deps: ProviderDeps): Provider {
     extraParams: ['library'],
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: prompts(policies) },
     ttl: {
-      Session: config.ttl.session,
+      // Idle timeout (renewed on every use) within an absolute lifetime,
+      // both shorter when the patron said "shared computer".
+      Session: (_ctx, session) => {
+        const shared = session.amr?.includes(SHARED_COMPUTER) ?? false;
+        const idle = shared ? config.ttl.sharedSessionIdle : config.ttl.sessionIdle;
+        const absolute = shared ? config.ttl.sharedSession : config.ttl.session;
+        const age = Math.floor(Date.now() / 1000) - (session.loginTs ?? Math.floor(Date.now() / 1000));
+        return Math.max(1, Math.min(idle, absolute - age));
+      },
       Interaction: config.ttl.interaction,
       AuthorizationCode: config.ttl.authorizationCode,
       AccessToken: config.ttl.accessToken,
@@ -204,7 +215,9 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
 
   const provider = new Provider(config.issuer, configuration);
-  provider.proxy = config.trustProxy;
+  // X-Forwarded-* headers reach here only from trusted proxies (the
+  // clientAddress middleware strips them otherwise).
+  provider.proxy = config.trustedProxies.length > 0;
 
   // What a sysadmin wants to see of oidc-provider's own errors: the event,
   // the OAuth error and the vendor — never a token, a code or a patron.

@@ -10,6 +10,8 @@ export interface Handles {
   card(realm: string, card: string): string;
   // For an accountId.
   account(accountId: string): string;
+  // For a client address (addresses are personal data too).
+  address(ip: string): string;
 }
 
 export function createHandles(accountKey: Buffer): Handles {
@@ -19,5 +21,6 @@ export function createHandles(accountKey: Buffer): Handles {
   return {
     card: (realm, card) => handle(['card', realm, card]),
     account: (accountId) => handle(['account', accountId]),
+    address: (ip) => handle(['address', ip]),
   };
 }

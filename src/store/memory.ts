@@ -66,6 +66,18 @@ export class MemoryStore implements Store {
     }
   }
 
+  async increment(model: string, id: string, expiresIn: number): Promise<number> {
+    const key = this.#key(model, id);
+    const entry = this.#records.get(key);
+    if (!this.#live(entry) || !entry) {
+      this.#records.set(key, { payload: { n: 1 }, expiresAt: this.#now() + expiresIn * 1000 });
+      return 1;
+    }
+    const n = Number(entry.payload.n ?? 0) + 1;
+    entry.payload.n = n;
+    return n;
+  }
+
   async findByAccount(accountId: string): Promise<StoredRecord[]> {
     const found: StoredRecord[] = [];
     for (const [key, entry] of this.#records) {

@@ -71,6 +71,16 @@ export class SqliteStore implements Store {
       ),
       destroy: this.#db.prepare('DELETE FROM records WHERE model = @model AND id = @id'),
       revoke: this.#db.prepare('DELETE FROM records WHERE grant_id = @grantId'),
+      // One statement: concurrent failures from several broker processes
+      // on one file cannot lose a count.
+      increment: this.#db.prepare<{ model: string; id: string; now: number; expiresAt: number }, { n: number }>(
+        `INSERT INTO records (model, id, payload, expires_at) VALUES (@model, @id, '{"n":1}', @expiresAt)
+         ON CONFLICT (model, id) DO UPDATE SET
+           payload = CASE WHEN expires_at IS NOT NULL AND expires_at <= @now THEN '{"n":1}'
+                          ELSE json_set(payload, '$.n', coalesce(json_extract(payload, '$.n'), 0) + 1) END,
+           expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at <= @now THEN @expiresAt ELSE expires_at END
+         RETURNING json_extract(payload, '$.n') AS n`,
+      ),
       findByAccount: this.#db.prepare<
         { accountId: string; now: number },
         { model: string; id: string; payload: string }
@@ -136,6 +146,12 @@ export class SqliteStore implements Store {
 
   async revokeByGrantId(grantId: string): Promise<void> {
     this.#stmt.revoke.run({ grantId });
+  }
+
+  async increment(model: string, id: string, expiresIn: number): Promise<number> {
+    const now = this.#now();
+    const row = this.#stmt.increment.get({ model, id, now, expiresAt: now + expiresIn * 1000 });
+    return Number(row?.n ?? 1);
   }
 
   async findByAccount(accountId: string): Promise<StoredRecord[]> {

@@ -121,6 +121,17 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       expect(await store.findByAccount('nobody')).toEqual([]);
     });
 
+    it('counts atomically within a window that starts at the first event', async () => {
+      const counts = await Promise.all(Array.from({ length: 20 }, () => store.increment('Throttle', 'card:x', 10)));
+      expect(counts.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      clock.advance(6_000);
+      expect(await store.increment('Throttle', 'card:x', 10)).toBe(21); // not extended by use
+      clock.advance(4_000);
+      expect(await store.increment('Throttle', 'card:x', 10)).toBe(1); // a new window
+      expect(await store.increment('Throttle', 'card:y', 10)).toBe(1);
+      expect(await store.find('Throttle', 'card:x')).toEqual({ n: 1 });
+    });
+
     it('sweeps by model, reporting counts per model', async () => {
       await store.upsert('Session', 's1', {}, 1);
       await store.upsert('Session', 's2', {}, 1);

@@ -126,6 +126,8 @@ export async function startBroker(options: StartOptions = {}): Promise<RunningBr
     log,
     env: {},
     drainMs: 0,
+    // Throttling's slow-down steps in milliseconds, not seconds.
+    throttleDelayStepMs: 5,
     ...(options.now ? { now: options.now } : {}),
   });
   const { server } = running;
