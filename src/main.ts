@@ -23,7 +23,14 @@ async function main(): Promise<void> {
   const log = createLogger(config.log.level);
   const keys = await loadKeys(config.keys.dir, config.keys);
   const store = openStore(config.store);
-  const running = createBrokerServer({ configPath, config, keys, store, log });
+  const running = createBrokerServer({
+    configPath,
+    config,
+    keys,
+    store,
+    log,
+    loadKeys: () => loadKeys(config.keys.dir, config.keys),
+  });
 
   const sweep = setInterval(() => {
     store

@@ -32,26 +32,29 @@ export interface ServerDeps {
   drainMs?: number;
   now?: () => number;
   throttleDelayStepMs?: number;
+  // Re-reads keys/ (after `patronym keys rotate|retire`).
+  loadKeys?: () => Promise<Keys>;
 }
 
 // Settings a reload cannot change without a restart.
 const RESTART_ONLY = ['issuer', 'port', 'host', 'store', 'keys'] as const;
 
 export function createBrokerServer(deps: ServerDeps): BrokerServer {
-  const { keys, store, log } = deps;
+  const { store, log } = deps;
+  let keys = deps.keys;
   const metrics = createMetrics();
   let config = deps.config;
-  const build = (c: Config) =>
+  const build = (c: Config, k: Keys) =>
     createBroker({
       config: c,
-      keys,
+      keys: k,
       store,
       log,
       metrics,
       ...(deps.now ? { now: deps.now } : {}),
       ...(deps.throttleDelayStepMs !== undefined ? { throttleDelayStepMs: deps.throttleDelayStepMs } : {}),
     });
-  let broker = build(config);
+  let broker = build(config, keys);
   let handler = broker.app.callback();
   const server = createServer((req, res) => handler(req, res));
   server.headersTimeout = 20_000;
@@ -64,9 +67,22 @@ export function createBrokerServer(deps: ServerDeps): BrokerServer {
     async reload() {
       let next: Config;
       let nextBroker: Broker;
+      let nextKeys = keys;
       try {
         next = loadConfigFile(deps.configPath, { kinds: authenticatorKinds, ...(deps.env ? { env: deps.env } : {}) });
-        nextBroker = build(next);
+        if (deps.loadKeys) {
+          nextKeys = await deps.loadKeys();
+          // Signing and cookie keys may change; these never may (every
+          // pseudonym and every PIN hash depends on them).
+          for (const name of ['accountKey', 'pairwiseKey', 'pinPepper'] as const) {
+            if (!nextKeys[name].equals(keys[name])) {
+              throw new Error(
+                `keys: ${name} differs from the running one; refusing (it would change every pseudonym or PIN check)`,
+              );
+            }
+          }
+        }
+        nextBroker = build(next, nextKeys);
       } catch (error) {
         log.error(
           { event: 'reload', outcome: 'refused', error: describeError(error) },
@@ -83,6 +99,7 @@ export function createBrokerServer(deps: ServerDeps): BrokerServer {
       }
       const old = broker;
       broker = nextBroker;
+      keys = nextKeys;
       config = next;
       handler = broker.app.callback();
       const timer = setTimeout(() => {

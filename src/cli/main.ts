@@ -5,6 +5,7 @@ import { ConfigError } from '../config/load.ts';
 import { describeError } from '../errors.ts';
 import { checkCommand } from './commands/check.ts';
 import { writeDemoPatrons } from './commands/demo.ts';
+import { retireCommand, rotateCommand } from './commands/keys.ts';
 import { addPatronCommand, hashPinCommand } from './commands/patrons.ts';
 import { purgeCommand } from './commands/purge.ts';
 import { loadConfigAndKeys } from './context.ts';
@@ -40,6 +41,19 @@ patrons
   .addOption(new Option('--status <status>', 'status').choices(['active', 'blocked', 'expired']).default('active'))
   .option('--expires <date>', 'expiry date, YYYY-MM-DD')
   .action(addPatronCommand);
+
+const keys = program.command('keys').description('signing and cookie keys (never the pseudonym keys)');
+keys
+  .command('rotate')
+  .description('add new signing keys that sign from the next reload; old ones keep verifying')
+  .option('--cookies', 'also add a new cookie key')
+  .action(rotateCommand);
+keys
+  .command('retire')
+  .description('remove signing keys that stopped signing more than --grace ago')
+  .option('--grace <duration>', 'how long retired keys stay published (e.g. 24h)', '24h')
+  .option('--cookies', 'also drop every cookie key but the newest')
+  .action(retireCommand);
 
 program
   .command('purge')

@@ -128,6 +128,7 @@ export async function startBroker(options: StartOptions = {}): Promise<RunningBr
     drainMs: 0,
     // Throttling's slow-down steps in milliseconds, not seconds.
     throttleDelayStepMs: 5,
+    loadKeys: () => loadKeys(config.keys.dir, config.keys, {}),
     ...(options.now ? { now: options.now } : {}),
   });
   const { server } = running;
