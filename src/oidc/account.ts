@@ -79,7 +79,7 @@ export function findAccount(
   policies: VendorPolicies,
 ): FindAccount {
   return async (ctx: KoaContextWithOIDC, accountId: string) => {
-    const policy = policies.get(ctx.oidc.client?.clientId).release;
+    const policy = (await policies.get(ctx.oidc.client?.clientId)).release;
     const walkIn = walkInLibrary(accountId);
     if (walkIn !== undefined) {
       const library = libraries.get(walkIn);

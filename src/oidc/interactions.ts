@@ -95,7 +95,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     extra: { error?: string; card?: string; status?: number; shared?: boolean } = {},
   ): Promise<void> {
     page(ctx, extra.status ?? 200);
-    const walkIn = walkInOffer(ctx, d, library);
+    const walkIn = await walkInOffer(ctx, d, library);
     ctx.body = views.render('login', {
       walkIn: walkIn
         ? { action: `/interaction/${d.uid}/walk-in`, csrf: csrf.token('walk-in', d.uid), library: walkIn.id }
@@ -116,8 +116,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
 
   // "Continue without signing in", only inside a library's buildings and
   // only for vendors whose policy allows walk-in access.
-  function walkInOffer(ctx: Context, d: Details, shown: Library | undefined): Library | undefined {
-    if (!policies.get(String(d.params.client_id)).walkIn) return undefined;
+  async function walkInOffer(ctx: Context, d: Details, shown: Library | undefined): Promise<Library | undefined> {
+    if (!(await policies.get(String(d.params.client_id))).walkIn) return undefined;
     const ip = ctx.state.clientAddress ?? ctx.ip;
     if (shown) return shown.isWalkIn(ip) ? shown : undefined;
     const inside = [...libraries.values()].filter((l) => l.isWalkIn(ip));
@@ -158,7 +158,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   // The releases this request wants that the patron has not allowed yet.
   async function pendingConsent(d: Details, accountId: string): Promise<{ want: Releasable[]; missing: Releasable[] }> {
     const clientId = String(d.params.client_id);
-    const want = wanted(requestOf(d.params), policies.get(clientId).release);
+    const want = wanted(requestOf(d.params), (await policies.get(clientId)).release);
     const allowed = walkInLibrary(accountId) ? [] : await consents.allowed(accountId, clientId);
     return { want, missing: want.filter((r) => !allowed.includes(r)) };
   }
@@ -172,7 +172,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const clientId = String(d.params.client_id);
     const grant = d.grantId ? await provider.Grant.find(d.grantId) : new provider.Grant({ clientId, accountId });
     if (!grant) throw new oidcErrors.SessionNotFound('grant not found');
-    applyToGrant(grant, requestOf(d.params), policies.get(clientId).release, allowed);
+    applyToGrant(grant, requestOf(d.params), (await policies.get(clientId)).release, allowed);
     await finish(ctx, { consent: { grantId: await grant.save() } });
   }
 
@@ -342,7 +342,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       throw new oidcErrors.SessionNotFound('walk-in form does not belong to this interaction');
     }
     const shown = typeof body.library === 'string' ? libraries.get(body.library) : undefined;
-    const library = walkInOffer(ctx, d, shown);
+    const library = await walkInOffer(ctx, d, shown);
     if (!library) {
       // Outside the building (or a vendor without walk-in): the sign-in form.
       return renderLogin(ctx, d, shown, { error: views.t('outcome.bad-form'), status: 403 });

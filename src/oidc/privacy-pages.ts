@@ -271,14 +271,19 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
   router.get('/vendors', async (ctx) => {
     html(ctx, 'vendors', {
       title: views.t('vendors.title'),
-      vendors: config.clients
-        .map((c) => ({
-          name: c.client_name ?? c.client_id,
-          policyUri: c.policy_uri,
-          releases: releaseWords(policies.get(c.client_id).release),
-          walkIn: policies.get(c.client_id).walkIn,
-        }))
-        .sort((a, b) => a.name.localeCompare(b.name)),
+      vendors: (
+        await Promise.all(
+          config.clients.map(async (c) => {
+            const policy = await policies.get(c.client_id);
+            return {
+              name: c.client_name ?? c.client_id,
+              policyUri: c.policy_uri,
+              releases: releaseWords(policy.release),
+              walkIn: policy.walkIn,
+            };
+          }),
+        )
+      ).sort((a, b) => a.name.localeCompare(b.name)),
     });
   });
 

@@ -68,10 +68,10 @@ function prompts(policies: VendorPolicies): interactionPolicy.Prompt[] {
   const policy = interactionPolicy.base();
   const { Check } = interactionPolicy;
   policy.get('login')?.checks.add(
-    new Check('walk_in_session', 'a walk-in session does not sign in to this vendor', (ctx) => {
+    new Check('walk_in_session', 'a walk-in session does not sign in to this vendor', async (ctx) => {
       const accountId = ctx.oidc.session?.accountId;
       const walkIn = accountId !== undefined && walkInLibrary(accountId) !== undefined;
-      if (walkIn && !ctx.oidc.result?.login && !policies.get(ctx.oidc.client?.clientId).walkIn)
+      if (walkIn && !ctx.oidc.result?.login && !(await policies.get(ctx.oidc.client?.clientId)).walkIn)
         return Check.REQUEST_PROMPT;
       return Check.NO_NEED_TO_PROMPT;
     }),
@@ -193,7 +193,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       const existing = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
       const grant =
         existing ?? new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
-      const policy = policies.get(client.clientId).release;
+      const policy = (await policies.get(client.clientId)).release;
       // A walk-in visitor has no account to remember a consent with: the
       // page asks every time.
       const allowed = walkInLibrary(session.accountId)
@@ -254,24 +254,35 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
     log.error({ event: 'server_error', err: error, client: ctx?.oidc?.client?.clientId }, 'oidc: server error');
   });
-  // The patron's own record of what each vendor received, written when the
-  // vendor redeems the code (that is when it receives the claims).
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
-    const code = ctx.oidc.entities.AuthorizationCode;
-    const clientId = ctx.oidc.client?.clientId;
-    log.info({ event: 'token', client: clientId, grant: ctx.oidc.params?.grant_type }, 'oidc: tokens issued');
+    log.info(
+      { event: 'token', client: ctx.oidc.client?.clientId, grant: ctx.oidc.params?.grant_type },
+      'oidc: tokens issued',
+    );
+  });
+
+  // The patron's own record of what each vendor received, written when the
+  // vendor redeems the code (that is when it receives the claims), before
+  // the token response leaves: a "forget me" right after cannot race it.
+  provider.use(async (ctx, next) => {
+    await next();
+    const { oidc } = ctx as KoaContextWithOIDC;
+    if (oidc?.route !== 'token' || ctx.status !== 200) return;
+    const code = oidc.entities.AuthorizationCode;
+    const clientId = oidc.client?.clientId;
     if (!code?.accountId || !clientId || walkInLibrary(code.accountId)) return;
     const accountId = code.accountId;
     const request = requestOf({ scope: code.scope, claims: code.claims ? JSON.stringify(code.claims) : undefined });
-    void (async () => {
+    try {
       const record = await accounts.get(accountId);
       const retention = libraries.get(record?.library ?? '')?.retention.releaseLog ?? config.retention.releaseLog;
       const allowed = await consents.allowed(accountId, clientId);
-      const received = requestedReleases(policies.get(clientId).release, request.scopes, request.claims).filter((r) =>
-        allowed.includes(r),
-      );
+      const policy = (await policies.get(clientId)).release;
+      const received = requestedReleases(policy, request.scopes, request.claims).filter((r) => allowed.includes(r));
       await releaseLog.record(accountId, clientId, received, retention);
-    })().catch((error: unknown) => log.error({ event: 'release_log', err: error }, 'privacy: release log not written'));
+    } catch (error) {
+      log.error({ event: 'release_log', err: error }, 'privacy: release log not written');
+    }
   });
 
   return provider;

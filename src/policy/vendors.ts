@@ -1,8 +1,11 @@
-// Each vendor's release policy, as the sysadmin configured it. Deny by
-// default: a vendor nobody configured a policy for learns nothing but its
-// pseudonym.
+// Each vendor's release policy, set by the sysadmin: in the configuration
+// for configured vendors, with `patronym clients policy` (kept in the store)
+// for vendors that registered themselves. Deny by default: a vendor nobody
+// gave a policy learns nothing but its pseudonym. A vendor can never set
+// its own.
 import type { Client } from '../config/load.ts';
-import type { Releasable } from './release.ts';
+import type { Store } from '../store/store.ts';
+import { RELEASABLE, type Releasable } from './release.ts';
 
 export interface VendorPolicy {
   release: readonly Releasable[];
@@ -10,15 +13,41 @@ export interface VendorPolicy {
 }
 
 export const NOTHING: VendorPolicy = Object.freeze({ release: Object.freeze([]), walkIn: false });
+const MODEL = 'VendorPolicy';
 
 export class VendorPolicies {
-  readonly #byClient: Map<string, VendorPolicy>;
+  readonly #configured: Map<string, VendorPolicy>;
+  readonly #store: Store | undefined;
 
-  constructor(clients: readonly Client[]) {
-    this.#byClient = new Map(clients.map((c) => [c.client_id, { release: c.release, walkIn: c.walkIn }]));
+  constructor(clients: readonly Client[], store?: Store) {
+    this.#configured = new Map(clients.map((c) => [c.client_id, { release: c.release, walkIn: c.walkIn }]));
+    this.#store = store;
   }
 
-  get(clientId: string | undefined): VendorPolicy {
-    return (clientId && this.#byClient.get(clientId)) || NOTHING;
+  isConfigured(clientId: string): boolean {
+    return this.#configured.has(clientId);
+  }
+
+  async get(clientId: string | undefined): Promise<VendorPolicy> {
+    if (!clientId) return NOTHING;
+    const configured = this.#configured.get(clientId);
+    if (configured) return configured;
+    const stored = await this.#store?.find(MODEL, clientId);
+    if (!stored) return NOTHING;
+    const release = (Array.isArray(stored.release) ? stored.release : []).filter((r): r is Releasable =>
+      RELEASABLE.includes(r as Releasable),
+    );
+    return { release, walkIn: stored.walkIn === true };
+  }
+
+  // For registered vendors only; configured ones change in the file.
+  async set(clientId: string, policy: VendorPolicy): Promise<void> {
+    if (this.#configured.has(clientId))
+      throw new Error(`policy: "${clientId}" is configured in the file; change it there`);
+    await this.#store?.upsert(MODEL, clientId, { release: [...policy.release], walkIn: policy.walkIn });
+  }
+
+  async remove(clientId: string): Promise<void> {
+    await this.#store?.destroy(MODEL, clientId);
   }
 }

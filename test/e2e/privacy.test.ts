@@ -288,7 +288,6 @@ describe('privacy by default', () => {
     const s = await startLogin(v2, b.issuer);
     const signedIn = await submitLogin(s, b.issuer, OTHER.card, OTHER.pin);
     await completeLogin(v2, s, signedIn.leftFor as string);
-    await new Promise((r) => setTimeout(r, 50)); // the release log is written after the token response
     const { jar, body } = await accountPage(b, OTHER.card, OTHER.pin);
     expect(body).toContain('Second Demo Vendor');
     expect((await b.store.findByAccount(accountId)).length).toBeGreaterThan(2);
