@@ -91,7 +91,7 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
   async function patron(ctx: Context): Promise<{ sessionId: string; accountId: string } | undefined> {
     const sessionId = ctx.cookies.get(SESSION_COOKIE, { signed: true });
     if (!sessionId) return undefined;
-    const record = await store.find('AccountSession', sessionId);
+    const record = await store.find('AccountSession', S256(sessionId));
     return typeof record?.accountId === 'string' ? { sessionId, accountId: record.accountId } : undefined;
   }
 
@@ -147,7 +147,8 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
       return html(ctx, 'error', { title: views.t('account.title'), message: views.t('account.walk-in') });
     }
     const sessionId = randomBytes(24).toString('base64url');
-    await store.upsert('AccountSession', sessionId, { accountId: code.accountId }, SESSION_SECONDS);
+    // Keyed by a hash: the cookie value is a bearer secret.
+    await store.upsert('AccountSession', S256(sessionId), { accountId: code.accountId }, SESSION_SECONDS);
     ctx.cookies.set(SESSION_COOKIE, sessionId, { ...cookie(ctx), maxAge: SESSION_SECONDS * 1000 });
     ctx.redirect('/account');
   });
@@ -263,7 +264,7 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
   router.post('/account/logout', form, async (ctx) => {
     const who = await action(ctx);
     if (!who) return;
-    await store.destroy('AccountSession', who.sessionId);
+    await store.destroy('AccountSession', S256(who.sessionId));
     ctx.cookies.set(SESSION_COOKIE, null, cookie(ctx));
     ctx.redirect('/vendors');
   });

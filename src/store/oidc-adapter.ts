@@ -1,7 +1,51 @@
 // oidc-provider's adapter contract, over a Store. oidc-provider creates one
 // adapter per model name (Session, AuthorizationCode, …); all share the store.
+//
+// Where a record's id is itself a bearer secret (a token, a code, a cookie
+// value), the store keys it by its SHA-256 instead: a copy of the store
+// file then holds no token, code or session that can be used.
+import { createHash } from 'node:crypto';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Store } from './store.ts';
+
+export const BEARER_MODELS = new Set([
+  'Session',
+  'Interaction',
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'ClientCredentials',
+  'InitialAccessToken',
+  'RegistrationAccessToken',
+  'BackchannelAuthenticationRequest',
+  'PushedAuthorizationRequest',
+]);
+
+export const storedId = (model: string, id: string): string =>
+  BEARER_MODELS.has(model) ? createHash('sha256').update(id).digest('base64url') : id;
+
+// A token's payload repeats its value as `jti`: leave it out and give it
+// back on the way out, from the value oidc-provider asked with. Sessions and
+// interactions keep theirs (oidc-provider finds a session by uid and saves
+// it again under its jti); their cookies are signed with the cookie keys, so
+// a copy of the store alone cannot forge one.
+const TOKEN_MODELS = new Set([...BEARER_MODELS].filter((m) => m !== 'Session' && m !== 'Interaction'));
+
+function toStore(model: string, payload: AdapterPayload): Record<string, unknown> {
+  if (!TOKEN_MODELS.has(model)) return payload as Record<string, unknown>;
+  const { jti: _jti, ...rest } = payload as Record<string, unknown>;
+  return rest;
+}
+
+function fromStore(
+  model: string,
+  id: string,
+  payload: Record<string, unknown> | undefined,
+): AdapterPayload | undefined {
+  if (!payload) return undefined;
+  return (TOKEN_MODELS.has(model) ? { ...payload, jti: id } : payload) as AdapterPayload;
+}
 
 export function oidcAdapter(store: Store): new (name: string) => Adapter {
   return class StoreAdapter implements Adapter {
@@ -10,10 +54,10 @@ export function oidcAdapter(store: Store): new (name: string) => Adapter {
       this.name = name;
     }
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-      await store.upsert(this.name, id, payload as Record<string, unknown>, expiresIn);
+      await store.upsert(this.name, storedId(this.name, id), toStore(this.name, payload), expiresIn);
     }
     async find(id: string): Promise<AdapterPayload | undefined> {
-      return (await store.find(this.name, id)) as AdapterPayload | undefined;
+      return fromStore(this.name, id, await store.find(this.name, storedId(this.name, id)));
     }
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
       return (await store.findByUid(this.name, uid)) as AdapterPayload | undefined;
@@ -22,10 +66,10 @@ export function oidcAdapter(store: Store): new (name: string) => Adapter {
       return (await store.findByUserCode(this.name, userCode)) as AdapterPayload | undefined;
     }
     async consume(id: string): Promise<void> {
-      await store.consume(this.name, id);
+      await store.consume(this.name, storedId(this.name, id));
     }
     async destroy(id: string): Promise<void> {
-      await store.destroy(this.name, id);
+      await store.destroy(this.name, storedId(this.name, id));
     }
     async revokeByGrantId(grantId: string): Promise<void> {
       await store.revokeByGrantId(grantId);

@@ -98,3 +98,35 @@ describe('no patron data at rest', () => {
     }
   });
 });
+
+describe('no usable secrets at rest', () => {
+  it('keeps access tokens, refresh tokens and codes in the store only as hashes', async () => {
+    const b = await startBroker();
+    try {
+      const v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
+      const s = await startLogin(v, b.issuer, { scope: 'openid offline_access', prompt: 'consent' });
+      const done = await submitLogin(s, b.issuer, '21234000000001', '1234');
+      const code = new URL(done.leftFor as string).searchParams.get('code') as string;
+      const tokens = await oidc.authorizationCodeGrant(v.config, new URL(done.leftFor as string), {
+        pkceCodeVerifier: s.verifier,
+        expectedState: s.state,
+        expectedNonce: s.nonce,
+      });
+      const secrets = [code, tokens.access_token, tokens.refresh_token as string];
+      expect(secrets.every((x) => typeof x === 'string' && x.length > 20)).toBe(true);
+      await b.store.scrub();
+      const dataDir = join(b.dir, 'data');
+      const files = readdirSync(dataDir)
+        .filter((f) => f.startsWith('patronym.sqlite'))
+        .map((f) => readFileSync(join(dataDir, f)).toString('latin1'))
+        .join('\n');
+      secrets.forEach((secret, i) => expect(files.includes(secret), `secret ${i}`).toBe(false));
+      // and they still work
+      await oidc.fetchUserInfo(v.config, tokens.access_token, tokens.claims()?.sub as string);
+      await oidc.refreshTokenGrant(v.config, tokens.refresh_token as string);
+    } finally {
+      await b.stop();
+      removeDir(b.dir);
+    }
+  });
+});
