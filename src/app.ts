@@ -17,6 +17,7 @@ import { Accounts } from './oidc/account.ts';
 import { interactionRoutes } from './oidc/interactions.ts';
 import { privacyRoutes } from './oidc/privacy-pages.ts';
 import { createProvider } from './oidc/provider.ts';
+import { createPseudonyms } from './oidc/pseudonyms.ts';
 import { Consents } from './policy/consent.ts';
 import { PatronData } from './policy/patron-data.ts';
 import { ReleaseLog } from './policy/release-log.ts';
@@ -130,10 +131,11 @@ export function createBroker(deps: AppDeps): Broker {
   const { libraries, authenticators } = buildLibraries(config.libraries, config.realms, (entry) =>
     createAuthenticator(entry, context),
   );
-  const policies = new VendorPolicies(config.clients);
+  const policies = new VendorPolicies(config.clients, store);
   const csrf = createCsrf(keys.cookies[0] as string);
   const consents = new Consents(store, deps.now);
   const releaseLog = new ReleaseLog(store, deps.now);
+  const pseudonyms = createPseudonyms({ pairwiseKey: keys.pairwiseKey, accounts, realms: config.realms, libraries });
   const provider = createProvider({
     config,
     keys,
@@ -143,6 +145,7 @@ export function createBroker(deps: AppDeps): Broker {
     policies,
     consents,
     releaseLog,
+    pseudonyms,
     views,
     log,
   });
@@ -187,6 +190,7 @@ export function createBroker(deps: AppDeps): Broker {
     patronData: new PatronData(store),
     libraries,
     log,
+    pseudonyms,
   });
   provider.use(privacy.routes());
   provider.use(privacy.allowedMethods());

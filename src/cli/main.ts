@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { describeError } from '../errors.ts';
 import { checkCommand } from './commands/check.ts';
+import { addClient, issueToken, listClients, removeClient, setPolicy, showClient } from './commands/clients.ts';
 import { writeDemoPatrons } from './commands/demo.ts';
 import { retireCommand, rotateCommand } from './commands/keys.ts';
 import { addPatronCommand, hashPinCommand } from './commands/patrons.ts';
@@ -41,6 +42,34 @@ patrons
   .addOption(new Option('--status <status>', 'status').choices(['active', 'blocked', 'expired']).default('active'))
   .option('--expires <date>', 'expiry date, YYYY-MM-DD')
   .action(addPatronCommand);
+
+const clients = program.command('clients').description('vendors (OIDC clients) registered in the store');
+clients
+  .command('list')
+  .description('every vendor, configured and registered, with its release policy')
+  .action(listClients);
+clients.command('show <id>').description('one vendor’s metadata and policy (never its secret)').action(showClient);
+clients
+  .command('add')
+  .description('register a vendor; its secret is printed once')
+  .requiredOption('--name <name>', 'the vendor’s name, shown to patrons')
+  .requiredOption('--redirect-uri <uri...>', 'redirect URIs (exact)')
+  .option('--public', 'a public client (single-page or mobile app: PKCE, no secret)')
+  .option('--policy <releases>', 'library,affiliation,entitlement or none', 'none')
+  .option('--walk-in', 'allow walk-in access')
+  .option('--logout-uri <uri>', 'its back-channel logout URI')
+  .action(addClient);
+clients.command('remove <id>').description('remove a registered vendor').action(removeClient);
+clients
+  .command('policy <id> <releases>')
+  .description('what a registered vendor may receive: library,affiliation,entitlement or none')
+  .option('--walk-in', 'allow walk-in access')
+  .action(setPolicy);
+clients
+  .command('token')
+  .description('issue an initial access token for one self-registration at /reg')
+  .option('--expires <duration>', 'how long it is valid (e.g. 7d)', '7d')
+  .action(issueToken);
 
 const keys = program.command('keys').description('signing and cookie keys (never the pseudonym keys)');
 keys

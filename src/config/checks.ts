@@ -119,6 +119,9 @@ export function checkLibraries(
     });
   });
 
+  if (config.outbound.ca && !config.outbound.allowPrivateAddresses) {
+    problems.push('outbound.ca: only used with outbound.allowPrivateAddresses (public vendors need no extra CA)');
+  }
   return { realms: [...realms.values()], libraries };
 }
 

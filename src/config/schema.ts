@@ -123,6 +123,8 @@ export const clientSchema = z.strictObject({
     .default([])
     .describe('release policy: what this vendor may learn beyond its pseudonym, with the patron’s consent'),
   walkIn: z.boolean().default(false).describe('may patrons inside a library use this vendor without signing in'),
+  backchannel_logout_uri: z.url().optional().describe('OIDC Back-Channel Logout: where the broker posts logout tokens'),
+  backchannel_logout_session_required: z.boolean().optional(),
   logo_uri: z.url().optional(),
   policy_uri: z.url().optional(),
   tos_uri: z.url().optional(),
@@ -182,6 +184,31 @@ export const configSchema = z.strictObject({
       address: { lockAfter: 30, window: 900, lock: 900 },
     })
     .describe('brute-force protection; counters live in the store, so they hold across restarts and instances'),
+  registration: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe(
+          'dynamic client registration (RFC 7591/7592), only with an initial access token from `patronym clients token`',
+        ),
+    })
+    .default({ enabled: true }),
+  outbound: z
+    .strictObject({
+      allowPrivateAddresses: z
+        .boolean()
+        .default(false)
+        .describe(
+          'let the broker call vendors on private or loopback addresses (back-channel logout, sector documents)',
+        ),
+      ca: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('extra CA certificate file for those calls (needs allowPrivateAddresses)'),
+    })
+    .default({ allowPrivateAddresses: false }),
   oidc: z
     .strictObject({
       requestObjects: z.boolean().default(false).describe('accept signed request objects (`request`)'),

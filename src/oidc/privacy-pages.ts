@@ -23,6 +23,8 @@ import type { Csrf } from '../security/csrf.ts';
 import type { Store } from '../store/store.ts';
 import type { Views } from '../views.ts';
 import type { Accounts } from './account.ts';
+import { notifyLogout } from './backchannel.ts';
+import type { Pseudonyms } from './pseudonyms.ts';
 import { walkInLibrary } from './walk-in.ts';
 
 export const ACCOUNT_CLIENT = 'patronym-account';
@@ -44,6 +46,7 @@ export interface PrivacyDeps {
   patronData: PatronData;
   libraries: ReadonlyMap<string, Library>;
   log: Logger;
+  pseudonyms: Pseudonyms;
 }
 
 export function accountClientMetadata(issuer: string): ClientMetadata {
@@ -236,6 +239,8 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
     const who = await action(ctx);
     if (!who?.clientId) return who && expired(ctx);
     const { sector, clientIds } = await sameVendor(who.clientId);
+    // Told with the pseudonym it knew, before that pseudonym changes.
+    await notifyLogout(deps, who.accountId, clientIds);
     await accounts.resetPseudonym(who.accountId, sector);
     // Tokens carrying the old pseudonym end with it.
     await patronData.endVendor(who.accountId, clientIds);
@@ -247,6 +252,7 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
     const who = await action(ctx);
     if (!who?.clientId) return who && expired(ctx);
     await consents.withdraw(who.accountId, who.clientId);
+    await notifyLogout(deps, who.accountId, [who.clientId]);
     await patronData.endVendor(who.accountId, [who.clientId]);
     deps.log.info({ event: 'privacy', action: 'withdraw', vendor: who.clientId }, 'privacy: consent withdrawn');
     ctx.redirect(`/account?done=withdraw&vendor=${encodeURIComponent(who.clientId)}`);
@@ -255,6 +261,7 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
   router.post('/account/forget', form, async (ctx) => {
     const who = await action(ctx);
     if (!who) return;
+    await notifyLogout(deps, who.accountId);
     const removed = await patronData.forget(who.accountId);
     deps.log.info({ event: 'privacy', action: 'forget', removed }, 'privacy: patron forgotten');
     ctx.cookies.set(SESSION_COOKIE, null, cookie(ctx));

@@ -5,17 +5,15 @@ import Provider, {
   type Configuration,
   interactionPolicy,
   type KoaContextWithOIDC,
+  errors as oidcErrors,
 } from 'oidc-provider';
 import type { Client, Config } from '../config/load.ts';
-import { PatronymError } from '../errors.ts';
 import type { Library } from '../libraries/library.ts';
 import type { Logger } from '../log.ts';
 import type { Consents } from '../policy/consent.ts';
 import { CLAIMS, RELEASABLE, requestedReleases } from '../policy/release.ts';
 import type { ReleaseLog } from '../policy/release-log.ts';
 import type { VendorPolicies } from '../policy/vendors.ts';
-import { derivePseudonym } from '../pseudonym/derive.ts';
-import { sectorOf } from '../pseudonym/sector.ts';
 import type { Keys } from '../security/keys.ts';
 import { oidcAdapter } from '../store/oidc-adapter.ts';
 import type { Store } from '../store/store.ts';
@@ -23,7 +21,9 @@ import type { Views } from '../views.ts';
 import { type Accounts, findAccount, type LoadedAccount } from './account.ts';
 import { applyToGrant, IMPLICIT_SCOPES, requestOf } from './grants.ts';
 import { SHARED_COMPUTER } from './interactions.ts';
+import { outboundFetch } from './outbound.ts';
 import { accountClientMetadata } from './privacy-pages.ts';
+import type { Pseudonyms } from './pseudonyms.ts';
 import { renderError } from './render-error.ts';
 import { walkInLibrary } from './walk-in.ts';
 
@@ -36,6 +36,7 @@ export interface ProviderDeps {
   policies: VendorPolicies;
   consents: Consents;
   releaseLog: ReleaseLog;
+  pseudonyms: Pseudonyms;
   views: Views;
   log: Logger;
 }
@@ -52,13 +53,6 @@ export function clientMetadata(client: Client): ClientMetadata {
   };
   if (client.sector_identifier_uri === undefined) delete metadata.sector_identifier_uri;
   return metadata;
-}
-
-function sectorOfClient(client: {
-  sectorIdentifierUri?: string | undefined;
-  redirectUris?: string[] | undefined;
-}): string {
-  return sectorOf({ sectorIdentifierUri: client.sectorIdentifierUri, redirectUris: client.redirectUris ?? [] });
 }
 
 // oidc-provider's default prompts, plus one rule: a walk-in session (someone
@@ -80,7 +74,7 @@ function prompts(policies: VendorPolicies): interactionPolicy.Prompt[] {
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
-  const { config, keys, store, accounts, libraries, policies, consents, releaseLog, views, log } = deps;
+  const { config, keys, store, accounts, libraries, policies, consents, releaseLog, views, log, pseudonyms } = deps;
 
   const configuration: Configuration = {
     adapter: oidcAdapter(store),
@@ -111,39 +105,35 @@ export function createProvider(deps: ProviderDeps): Provider {
       required: (_ctx, client) => client.clientAuthMethod === 'none',
     },
     async pairwiseIdentifier(ctx: KoaContextWithOIDC, accountId: string, client) {
-      const sector = sectorOfClient(client as unknown as Parameters<typeof sectorOfClient>[0]);
-      const walkIn = walkInLibrary(accountId);
-      if (walkIn !== undefined) {
-        // New for every walk-in session (the accountId is random), stored nowhere.
-        const library = libraries.get(walkIn);
-        if (!library)
-          throw new PatronymError('library_unknown', `oidc: walk-in library "${walkIn}" is no longer configured`);
-        return derivePseudonym(keys.pairwiseKey, { sector, accountId, generation: 0, scope: library.realm.scope });
-      }
-      const loaded = ctx.oidc.account as LoadedAccount | undefined;
-      const record = loaded?.accountId === accountId ? loaded.record : await accounts.get(accountId);
-      if (!record)
-        throw new PatronymError('account_unknown', 'oidc: pseudonym asked for an account the store no longer holds');
-      const realm = config.realms.find((r) => r.id === record.realm);
-      if (!realm) {
-        throw new PatronymError(
-          'realm_unknown',
-          `oidc: account belongs to realm "${record.realm}", which is no longer configured`,
-        );
-      }
-      return derivePseudonym(keys.pairwiseKey, {
-        sector,
-        accountId,
-        generation: record.generations[sector] ?? 0,
-        scope: realm.scope,
-      });
+      // No ctx when oidc-provider signs a back-channel logout token.
+      const loaded = ctx?.oidc?.account as LoadedAccount | undefined;
+      return pseudonyms.sub(accountId, client, loaded?.accountId === accountId ? loaded.record : undefined);
     },
+    // The release policy is the library's: a vendor cannot register one.
+    extraClientMetadata: {
+      properties: ['release', 'release_policy', 'walk_in'],
+      validator(_ctx, key, value) {
+        if (value !== undefined) {
+          throw new oidcErrors.InvalidClientMetadata(
+            `${key}: what a vendor receives is set by the library, not by the vendor`,
+          );
+        }
+      },
+    },
+    fetch: outboundFetch(config.outbound),
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       claimsParameter: { enabled: true },
       requestObjects: { enabled: config.oidc.requestObjects },
+      backchannelLogout: { enabled: true },
+      registration: {
+        enabled: config.registration.enabled,
+        initialAccessToken: true,
+        issueRegistrationAccessToken: true,
+      },
+      registrationManagement: { enabled: config.registration.enabled, rotateRegistrationAccessToken: true },
       pushedAuthorizationRequests: { enabled: config.oidc.pushedAuthorizationRequests },
       rpInitiatedLogout: {
         enabled: true,
@@ -226,7 +216,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       {
         event,
         error: error.error ?? error.name,
-        description: (error as { error_description?: string }).error_description,
+        description: (error as { error_description?: string }).error_description ?? error.message,
         client: ctx?.oidc?.client?.clientId,
       },
       `oidc: ${event}`,

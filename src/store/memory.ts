@@ -78,6 +78,16 @@ export class MemoryStore implements Store {
     return n;
   }
 
+  async list(model: string): Promise<StoredRecord[]> {
+    const prefix = `${model}\u0000`;
+    const found: StoredRecord[] = [];
+    for (const [key, entry] of this.#records) {
+      const payload = key.startsWith(prefix) ? this.#live(entry) : undefined;
+      if (payload) found.push({ model, id: key.slice(prefix.length), payload });
+    }
+    return found;
+  }
+
   async findByAccount(accountId: string): Promise<StoredRecord[]> {
     const found: StoredRecord[] = [];
     for (const [key, entry] of this.#records) {

@@ -81,6 +81,9 @@ export class SqliteStore implements Store {
            expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at <= @now THEN @expiresAt ELSE expires_at END
          RETURNING json_extract(payload, '$.n') AS n`,
       ),
+      list: this.#db.prepare<{ model: string; now: number }, { id: string; payload: string }>(
+        `SELECT id, payload FROM records WHERE model = @model AND ${live}`,
+      ),
       findByAccount: this.#db.prepare<
         { accountId: string; now: number },
         { model: string; id: string; payload: string }
@@ -152,6 +155,12 @@ export class SqliteStore implements Store {
     const now = this.#now();
     const row = this.#stmt.increment.get({ model, id, now, expiresAt: now + expiresIn * 1000 });
     return Number(row?.n ?? 1);
+  }
+
+  async list(model: string): Promise<StoredRecord[]> {
+    return this.#stmt.list
+      .all({ model, now: this.#now() })
+      .map((row) => ({ model, id: row.id, payload: JSON.parse(row.payload) as Payload }));
   }
 
   async findByAccount(accountId: string): Promise<StoredRecord[]> {

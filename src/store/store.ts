@@ -32,6 +32,8 @@ export interface Store {
   // grants, tokens, Patronym's own per-patron records): for the patron's
   // privacy page and for "forget me".
   findByAccount(accountId: string): Promise<StoredRecord[]>;
+  // Every live record of one model (e.g. the registered vendors).
+  list(model: string): Promise<StoredRecord[]>;
   // Atomically adds one to a counter, creating it (with this lifetime) if it
   // is missing or expired; resolves with the new count. The lifetime of an
   // existing counter is not extended: a window starts at the first event.

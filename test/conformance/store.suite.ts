@@ -132,6 +132,15 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       expect(await store.find('Throttle', 'card:x')).toEqual({ n: 1 });
     });
 
+    it('lists the live records of one model', async () => {
+      await store.upsert('Client', 'a', { client_id: 'a' });
+      await store.upsert('Client', 'b', { client_id: 'b' }, 5);
+      await store.upsert('Grant', 'c', {}, 60);
+      clock.advance(6_000);
+      expect(await store.list('Client')).toEqual([{ model: 'Client', id: 'a', payload: { client_id: 'a' } }]);
+      expect(await store.list('Nothing')).toEqual([]);
+    });
+
     it('sweeps by model, reporting counts per model', async () => {
       await store.upsert('Session', 's1', {}, 1);
       await store.upsert('Session', 's2', {}, 1);

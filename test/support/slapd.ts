@@ -6,7 +6,7 @@
 // sysadmin's restart would.
 //
 //   const ldap = await startSlapd({ generate: 1000 });   // ldap.url, ldap.baseDn, ldap.stop()
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { makeTls } from './tls.ts';
 
 const run = promisify(execFile);
 
@@ -215,84 +216,6 @@ access to * by dn.exact="${serviceDn}" read by self read by * none
 database monitor
 access to * by dn.exact="cn=admin,${BASE_DN}" read by * none
 `;
-}
-
-function makeCa(dir: string, name: string): void {
-  const openssl = bin('openssl');
-  execFileSync(
-    openssl,
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      join(dir, `${name}.key`),
-      '-out',
-      join(dir, `${name}.pem`),
-      '-days',
-      '2',
-      '-subj',
-      `/CN=Patronym test ${name}`,
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-    ],
-    { stdio: 'pipe' },
-  );
-}
-
-function makeTls(dir: string): void {
-  const openssl = bin('openssl');
-  makeCa(dir, 'ca');
-  makeCa(dir, 'wrong-ca');
-  execFileSync(
-    openssl,
-    [
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      join(dir, 'server.key'),
-      '-out',
-      join(dir, 'server.csr'),
-      '-subj',
-      '/CN=localhost',
-    ],
-    { stdio: 'pipe' },
-  );
-  writeFileSync(
-    join(dir, 'server.ext'),
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n',
-  );
-  execFileSync(
-    openssl,
-    [
-      'x509',
-      '-req',
-      '-in',
-      join(dir, 'server.csr'),
-      '-CA',
-      join(dir, 'ca.pem'),
-      '-CAkey',
-      join(dir, 'ca.key'),
-      '-CAcreateserial',
-      '-out',
-      join(dir, 'server.pem'),
-      '-days',
-      '2',
-      '-extfile',
-      join(dir, 'server.ext'),
-    ],
-    { stdio: 'pipe' },
-  );
 }
 
 export async function freePort(): Promise<number> {
