@@ -1,0 +1,72 @@
+// `patronym clients …` as a sysadmin runs it.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const dir = mkdtempSync(join(tmpdir(), 'patronym-clients-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const config = join(dir, 'config.yaml');
+writeFileSync(
+  config,
+  `store: { kind: sqlite, path: ${join(dir, 'store.sqlite')} }
+keys: { dir: ${join(dir, 'keys')} }
+libraries: [{ id: l, name: L, authenticators: [{ kind: file, path: ${join(dir, 'patrons.yaml')} }] }]
+clients: [{ client_id: configured, client_secret: s, redirect_uris: [https://configured.example/cb], release: [library] }]
+`,
+);
+writeFileSync(join(dir, 'patrons.yaml'), 'patrons: []\n');
+
+const cli = (...args: string[]) =>
+  new Promise<{ code: number; out: string; err: string }>((resolve) =>
+    execFile(
+      process.execPath,
+      ['src/cli/main.ts', 'clients', ...args],
+      { env: { ...process.env, PATRONYM_CONFIG: config } },
+      (e, out, err) => resolve({ code: e ? 1 : 0, out, err }),
+    ),
+  );
+
+describe('patronym clients', () => {
+  let id = '';
+  it('adds a vendor, printing its secret once, and lists it beside the configured ones', async () => {
+    const added = await cli(
+      'add',
+      '--name',
+      'E-books Inc',
+      '--redirect-uri',
+      'https://ebooks.example/cb',
+      '--policy',
+      'library,affiliation',
+    );
+    expect(added.code).toBe(0);
+    id = /client_id: (\S+)/.exec(added.out)?.[1] ?? '';
+    expect(id).toMatch(/^v-/);
+    expect(added.out).toMatch(/client_secret: [A-Za-z0-9_-]{43}\n\(shown once/);
+    const list = await cli('list');
+    expect(list.out).toContain('configured\tconfigured\t(configuration file)\tlibrary');
+    expect(list.out).toContain(`${id}\tE-books Inc\t(registered)\tlibrary,affiliation`);
+    const show = await cli('show', id);
+    expect(show.out).toContain('"client_name": "E-books Inc"');
+    expect(show.out).not.toContain('"client_secret"');
+  });
+
+  it('changes a registered vendor’s policy, and refuses to touch a configured one', async () => {
+    expect((await cli('policy', id, 'none')).out).toContain(`${id} may receive: its pseudonym only`);
+    const refused = await cli('policy', 'configured', 'entitlement');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('is in the configuration file');
+    const bad = await cli('policy', id, 'email');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('unknown release "email"');
+  });
+
+  it('issues an initial access token and removes a vendor', async () => {
+    const token = await cli('token', '--expires', '1h');
+    expect(token.code).toBe(0);
+    expect(token.out).toMatch(/initial access token \(valid 1h.*\n[A-Za-z0-9_-]{40,}\n/);
+    expect((await cli('remove', id)).out).toContain(`removed ${id}`);
+    expect((await cli('show', id)).err).toContain(`no vendor "${id}"`);
+  });
+});
