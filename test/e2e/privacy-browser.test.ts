@@ -5,7 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completeLogin, type RunningBroker, removeDir, startBroker, startLogin, submitLogin, vendor } from '../support/broker.ts';
+import {
+  completeLogin,
+  type RunningBroker,
+  removeDir,
+  startBroker,
+  startLogin,
+  submitLogin,
+  vendor,
+} from '../support/broker.ts';
 import { browserAvailable, launchBrowser } from '../support/browser.ts';
 
 describe.runIf(browserAvailable())('privacy page in headless Chromium', () => {

@@ -120,7 +120,7 @@ describe('no usable secrets at rest', () => {
         .filter((f) => f.startsWith('patronym.sqlite'))
         .map((f) => readFileSync(join(dataDir, f)).toString('latin1'))
         .join('\n');
-      secrets.forEach((secret, i) => expect(files.includes(secret), `secret ${i}`).toBe(false));
+      for (const [i, secret] of secrets.entries()) expect(files.includes(secret), `secret ${i}`).toBe(false);
       // and they still work
       await oidc.fetchUserInfo(v.config, tokens.access_token, tokens.claims()?.sub as string);
       await oidc.refreshTokenGrant(v.config, tokens.refresh_token as string);

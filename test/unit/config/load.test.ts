@@ -219,7 +219,10 @@ libraries:
       throw new Error('expected the production paths to be missing here');
     } catch (error) {
       const list = (error as ConfigError).problems ?? [(error as Error).message];
-      expect(list.every((p) => /ENOENT/.test(p)), list.join('\n')).toBe(true);
+      expect(
+        list.every((p) => /ENOENT/.test(p)),
+        list.join('\n'),
+      ).toBe(true);
     }
   });
 
