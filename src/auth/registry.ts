@@ -8,6 +8,7 @@ import { FileAuthenticator } from './file/file-authenticator.ts';
 import { fileOptionsSchema } from './file/options.ts';
 import { LdapAuthenticator } from './ldap/ldap-authenticator.ts';
 import { ldapOptionsSchema } from './ldap/options.ts';
+import { Sip2Authenticator, sip2OptionsSchema } from './sip2/sip2-authenticator.ts';
 
 // What a backend may need from the broker besides its own options.
 export interface AuthenticatorContext {
@@ -28,6 +29,7 @@ const kind = <S extends z.ZodType>(k: Kind<S>): Kind<S> => k;
 const KINDS = {
   file: kind({ options: fileOptionsSchema, create: (id, o, c) => new FileAuthenticator(id, o, c) }),
   ldap: kind({ options: ldapOptionsSchema, create: (id, o, c) => new LdapAuthenticator(id, o, c) }),
+  sip2: kind({ options: sip2OptionsSchema, create: (id, o, c) => new Sip2Authenticator(id, o, c) }),
 } satisfies Record<string, Kind<z.ZodType>>;
 
 export const authenticatorKinds: AuthenticatorKinds = Object.fromEntries(

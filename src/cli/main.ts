@@ -3,13 +3,12 @@
 import { Command, Option } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { describeError } from '../errors.ts';
-import { checkCommand } from './commands/check.ts';
-import { addClient, issueToken, listClients, removeClient, setPolicy, showClient } from './commands/clients.ts';
-import { writeDemoPatrons } from './commands/demo.ts';
-import { retireCommand, rotateCommand } from './commands/keys.ts';
-import { addPatronCommand, hashPinCommand } from './commands/patrons.ts';
-import { purgeCommand } from './commands/purge.ts';
-import { loadConfigAndKeys } from './context.ts';
+
+// Commands are loaded when run: `patronym demo init` (before every
+// `npm start`) should not pay for loading oidc-provider and every backend.
+const clientsCommands = () => import('./commands/clients.ts');
+const keysCommands = () => import('./commands/keys.ts');
+const patronsCommands = () => import('./commands/patrons.ts');
 
 const program = new Command('patronym')
   .description(
@@ -23,6 +22,8 @@ demo
   .description('write the demo patron file (data/demo-patrons.yaml) if it is missing')
   .action(async () => {
     if (process.env.PATRONYM_CONFIG) return; // not the demo
+    const { loadConfigAndKeys } = await import('./context.ts');
+    const { writeDemoPatrons } = await import('./commands/demo.ts');
     const { keys } = await loadConfigAndKeys();
     if (await writeDemoPatrons('data/demo-patrons.yaml', keys.pinPepper)) {
       process.stdout.write('patronym: wrote the demo patron file data/demo-patrons.yaml\n');
@@ -33,7 +34,7 @@ const patrons = program.command('patrons').description("a `file` authenticator's
 patrons
   .command('hash-pin')
   .description('read a PIN (without echo) and print its hash for a patron file')
-  .action(hashPinCommand);
+  .action(async () => (await patronsCommands()).hashPinCommand());
 patrons
   .command('add <card>')
   .description('add a patron; the PIN is asked for without echo')
@@ -41,14 +42,17 @@ patrons
   .requiredOption('--id <id>', "the patron's permanent id (kept when the card is replaced)")
   .addOption(new Option('--status <status>', 'status').choices(['active', 'blocked', 'expired']).default('active'))
   .option('--expires <date>', 'expiry date, YYYY-MM-DD')
-  .action(addPatronCommand);
+  .action(async (card, options) => (await patronsCommands()).addPatronCommand(card, options));
 
 const clients = program.command('clients').description('vendors (OIDC clients) registered in the store');
 clients
   .command('list')
   .description('every vendor, configured and registered, with its release policy')
-  .action(listClients);
-clients.command('show <id>').description('one vendor’s metadata and policy (never its secret)').action(showClient);
+  .action(async () => (await clientsCommands()).listClients());
+clients
+  .command('show <id>')
+  .description('one vendor’s metadata and policy (never its secret)')
+  .action(async (id: string) => (await clientsCommands()).showClient(id));
 clients
   .command('add')
   .description('register a vendor; its secret is printed once')
@@ -58,36 +62,39 @@ clients
   .option('--policy <releases>', 'library,affiliation,entitlement or none', 'none')
   .option('--walk-in', 'allow walk-in access')
   .option('--logout-uri <uri>', 'its back-channel logout URI')
-  .action(addClient);
-clients.command('remove <id>').description('remove a registered vendor').action(removeClient);
+  .action(async (options) => (await clientsCommands()).addClient(options));
+clients
+  .command('remove <id>')
+  .description('remove a registered vendor')
+  .action(async (id: string) => (await clientsCommands()).removeClient(id));
 clients
   .command('policy <id> <releases>')
   .description('what a registered vendor may receive: library,affiliation,entitlement or none')
   .option('--walk-in', 'allow walk-in access')
-  .action(setPolicy);
+  .action(async (id: string, releases: string, options) => (await clientsCommands()).setPolicy(id, releases, options));
 clients
   .command('token')
   .description('issue an initial access token for one self-registration at /reg')
   .option('--expires <duration>', 'how long it is valid (e.g. 7d)', '7d')
-  .action(issueToken);
+  .action(async (options) => (await clientsCommands()).issueToken(options));
 
 const keys = program.command('keys').description('signing and cookie keys (never the pseudonym keys)');
 keys
   .command('rotate')
   .description('add new signing keys that sign from the next reload; old ones keep verifying')
   .option('--cookies', 'also add a new cookie key')
-  .action(rotateCommand);
+  .action(async (options) => (await keysCommands()).rotateCommand(options));
 keys
   .command('retire')
   .description('remove signing keys that stopped signing more than --grace ago')
   .option('--grace <duration>', 'how long retired keys stay published (e.g. 24h)', '24h')
   .option('--cookies', 'also drop every cookie key but the newest')
-  .action(retireCommand);
+  .action(async (options) => (await keysCommands()).retireCommand(options));
 
 program
   .command('purge')
   .description('delete every expired record now and print how many of each kind')
-  .action(purgeCommand);
+  .action(async () => (await import('./commands/purge.ts')).purgeCommand());
 
 program
   .command('check')
@@ -95,7 +102,7 @@ program
   .option('--library <id>', 'only this library')
   .option('--card <card>', 'also try this card (the PIN is asked for without echo)')
   .action(async (options: { library?: string; card?: string }) => {
-    process.exitCode = await checkCommand(options);
+    process.exitCode = await (await import('./commands/check.ts')).checkCommand(options);
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -51,7 +51,9 @@ function rows(node: Json, path: string, out: string[]): void {
   for (const alternative of objects) rows(alternative, path, out);
 }
 
-export function configurationReference(): string {
+// `kinds`: each authenticator kind's options schema (src/auth/registry.ts),
+// passed in because the configuration layer does not import backends.
+export function configurationReference(kinds: Readonly<Record<string, z.ZodType>> = {}): string {
   const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Json;
   const out = [
     '# Configuration reference',
@@ -59,11 +61,15 @@ export function configurationReference(): string {
     'Generated from `src/config/schema.ts` by `npm run docs:config`; do not edit by hand.',
     'The file is YAML, named by `PATRONYM_CONFIG` (default `config/demo.yaml`). `PORT` and `ISSUER` override their keys.',
     'A secret is a string, `{ env: NAME }` or `{ file: path }`. Relative paths are taken from the working directory.',
-    'Each authenticator kind has its own keys besides `id` and `kind`: see the kind’s `options.ts` in `src/auth/`.',
+    'Each authenticator kind has its own keys besides `id` and `kind`: see the sections after the table.',
     '',
     '| key | type | default | meaning |',
     '|---|---|---|---|',
   ];
   rows(schema, '', out);
+  for (const [name, options] of Object.entries(kinds)) {
+    out.push('', `## Authenticator kind \`${name}\``, '', '| key | type | default | meaning |', '|---|---|---|---|');
+    rows(z.toJSONSchema(options, { io: 'input', unrepresentable: 'any' }) as Json, '', out);
+  }
   return `${out.join('\n')}\n`;
 }

@@ -3,9 +3,7 @@
 // or themselves through /reg with an initial access token) live in the
 // store; their release policy is set here and only here.
 import { randomBytes } from 'node:crypto';
-import { createBroker } from '../../app.ts';
 import { PatronymError } from '../../errors.ts';
-import { createLogger } from '../../log.ts';
 import { RELEASABLE, type Releasable } from '../../policy/release.ts';
 import { VendorPolicies } from '../../policy/vendors.ts';
 import { openStore } from '../../store/registry.ts';
@@ -133,6 +131,9 @@ export async function issueToken(options: { expires: string }): Promise<void> {
   const { config, keys } = await loadConfigAndKeys();
   if (!config.registration.enabled)
     throw new PatronymError('usage', 'clients: registration.enabled is false in the configuration');
+  // The provider makes the token exactly as /reg expects it; loaded only here.
+  const { createBroker } = await import('../../app.ts');
+  const { createLogger } = await import('../../log.ts');
   const store = openStore(config.store);
   const broker = createBroker({ config, keys, store, log: createLogger('silent') });
   try {

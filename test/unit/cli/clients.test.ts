@@ -28,7 +28,7 @@ const cli = (...args: string[]) =>
     ),
   );
 
-describe('patronym clients', () => {
+describe('patronym clients', { timeout: 60_000 }, () => {
   let id = '';
   it('adds a vendor, printing its secret once, and lists it beside the configured ones', async () => {
     const added = await cli(

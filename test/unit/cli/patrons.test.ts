@@ -27,7 +27,7 @@ function cli(args: string[], stdin: string): Promise<{ code: number; stdout: str
   });
 }
 
-describe('patronym patrons', () => {
+describe('patronym patrons', { timeout: 60_000 }, () => {
   it('adds a patron whose PIN then works, without the PIN in the file or the output', async () => {
     const file = join(dir, 'patrons.yaml');
     const result = await cli(['patrons', 'add', '2999 0000-001', '--file', file, '--id', 'p-1'], '8642\n');

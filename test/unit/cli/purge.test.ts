@@ -14,7 +14,7 @@ const dir = mkdtempSync(join(tmpdir(), 'patronym-purge-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const DAY = 86_400_000;
 
-describe('retention and purge', () => {
+describe('retention and purge', { timeout: 60_000 }, () => {
   it('drops the release log after its retention and consent after its period, keeping what is live', async () => {
     const clock = fakeClock();
     const store = new SqliteStore(join(dir, 'a.sqlite'), { now: clock.now });

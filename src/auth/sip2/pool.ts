@@ -1,0 +1,191 @@
+// A small pool of persistent connections to one SIP2 server. Each connection
+// carries one request at a time (SIP2 has no request ids); requests beyond
+// the pool's size wait for a free connection. A connection that failed, or
+// that the server closed, is dropped and replaced on demand.
+import { type Endpoint, type Sip2Connection, Sip2Failure } from './connection.ts';
+
+export interface PoolSettings {
+  size: number;
+  // An idle connection is pinged (or, without `ping`, closed) after this
+  // long, so servers that drop idle sessions do not leave dead ones here.
+  // 0: never.
+  keepAliveMs: number;
+  // How long a request waits for a busy pool.
+  acquireTimeoutMs: number;
+}
+
+type Waiter = { resolve: (connection: Sip2Connection | undefined) => void; reject: (error: unknown) => void };
+
+export class Sip2Pool {
+  readonly #endpoint: Endpoint;
+  readonly #open: () => Promise<Sip2Connection>;
+  readonly #ping: ((connection: Sip2Connection) => Promise<void>) | undefined;
+  readonly #settings: PoolSettings;
+  readonly #all = new Set<Sip2Connection>();
+  readonly #idle: Sip2Connection[] = [];
+  readonly #timers = new Map<Sip2Connection, NodeJS.Timeout>();
+  readonly #waiters: Waiter[] = [];
+  #opening = 0;
+  #closed = false;
+  // Why the last connection attempt failed, while no connection is open:
+  // the server is probably down. Then one request at a time tries it and
+  // the others fail at once (and move on to the next server) instead of
+  // each waiting out the connect timeout.
+  #failing: unknown;
+
+  constructor(
+    endpoint: Endpoint,
+    open: () => Promise<Sip2Connection>,
+    ping: ((connection: Sip2Connection) => Promise<void>) | undefined,
+    settings: PoolSettings,
+  ) {
+    this.#endpoint = endpoint;
+    this.#open = open;
+    this.#ping = ping;
+    this.#settings = settings;
+  }
+
+  // Open connections (busy, idle or being opened).
+  get size(): number {
+    return this.#all.size + this.#opening;
+  }
+
+  // Runs `use` on a connection of its own; `reused` tells whether that
+  // connection had served earlier requests (and so may have been closed by
+  // the server in the meantime).
+  async use<T>(use: (connection: Sip2Connection, reused: boolean) => Promise<T>): Promise<T> {
+    const { connection, reused } = await this.#acquire();
+    try {
+      return await use(connection, reused);
+    } finally {
+      this.#release(connection);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const waiter of this.#waiters.splice(0))
+      waiter.reject(new Sip2Failure('closed', this.#endpoint, 'authenticator closed'));
+    for (const connection of [...this.#all]) this.#drop(connection);
+  }
+
+  async #acquire(): Promise<{ connection: Sip2Connection; reused: boolean }> {
+    for (;;) {
+      if (this.#closed) throw new Sip2Failure('closed', this.#endpoint, 'authenticator closed');
+      const idle = this.#idle.pop();
+      if (idle) {
+        this.#clearTimer(idle);
+        if (idle.usable) return { connection: idle, reused: true };
+        this.#drop(idle);
+        continue;
+      }
+      if (this.#failing !== undefined && this.#all.size === 0 && this.#opening > 0) throw this.#failing;
+      if (this.size < this.#settings.size) return { connection: await this.#openOne(), reused: false };
+      const handed = await this.#wait();
+      if (handed) return { connection: handed, reused: true };
+      // A slot was freed: loop and open a connection of our own.
+    }
+  }
+
+  async #openOne(): Promise<Sip2Connection> {
+    this.#opening += 1;
+    let connection: Sip2Connection;
+    try {
+      connection = await this.#open();
+    } catch (error) {
+      this.#opening -= 1;
+      if (this.#all.size === 0) {
+        this.#failing = error;
+        for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+      } else {
+        this.#wakeOne(undefined);
+      }
+      throw error;
+    }
+    this.#opening -= 1;
+    this.#failing = undefined;
+    if (this.#closed) {
+      connection.destroy();
+      throw new Sip2Failure('closed', this.#endpoint, 'authenticator closed');
+    }
+    this.#all.add(connection);
+    connection.onClose = () => this.#drop(connection);
+    return connection;
+  }
+
+  #wait(): Promise<Sip2Connection | undefined> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve: (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        const s = Number((this.#settings.acquireTimeoutMs / 1000).toFixed(3));
+        reject(
+          new Sip2Failure(
+            'timeout',
+            this.#endpoint,
+            `no free connection within ${s} s (all ${this.#settings.size} busy)`,
+          ),
+        );
+      }, this.#settings.acquireTimeoutMs);
+      this.#waiters.push(waiter);
+    });
+  }
+
+  #wakeOne(connection: Sip2Connection | undefined): boolean {
+    const waiter = this.#waiters.shift();
+    waiter?.resolve(connection);
+    return waiter !== undefined;
+  }
+
+  #release(connection: Sip2Connection): void {
+    if (!connection.usable || this.#closed) {
+      this.#drop(connection);
+      return;
+    }
+    if (this.#wakeOne(connection)) return;
+    this.#idle.push(connection);
+    if (this.#settings.keepAliveMs > 0) {
+      const timer = setTimeout(() => this.#keepAlive(connection), this.#settings.keepAliveMs);
+      timer.unref();
+      this.#timers.set(connection, timer);
+    }
+  }
+
+  #keepAlive(connection: Sip2Connection): void {
+    this.#timers.delete(connection);
+    const at = this.#idle.indexOf(connection);
+    if (at === -1) return;
+    this.#idle.splice(at, 1);
+    if (!this.#ping) {
+      this.#drop(connection);
+      return;
+    }
+    this.#ping(connection).then(
+      () => this.#release(connection),
+      () => this.#drop(connection),
+    );
+  }
+
+  #clearTimer(connection: Sip2Connection): void {
+    clearTimeout(this.#timers.get(connection));
+    this.#timers.delete(connection);
+  }
+
+  #drop(connection: Sip2Connection): void {
+    this.#clearTimer(connection);
+    const at = this.#idle.indexOf(connection);
+    if (at !== -1) this.#idle.splice(at, 1);
+    connection.onClose = undefined;
+    connection.destroy();
+    if (this.#all.delete(connection)) this.#wakeOne(undefined);
+  }
+}
