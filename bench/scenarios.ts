@@ -3,6 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigInput } from '../src/config/schema.ts';
+import type { SimPatron } from '../test/support/sip2-dialects.ts';
+import { startSip2Server } from '../test/support/sip2-server.ts';
 import { generatePatrons, startSlapd } from '../test/support/slapd.ts';
 
 export interface ScenarioSetup {
@@ -13,13 +15,13 @@ export interface ScenarioSetup {
 
 export type Scenario = () => Promise<ScenarioSetup>;
 
-const library = (authenticator: Record<string, unknown>): Partial<ConfigInput> => ({
+const library = (kind: string, authenticator: Record<string, unknown>): Partial<ConfigInput> => ({
   libraries: [
     {
       id: 'springfield',
       name: 'Springfield Public Library',
       realm: 'springfield',
-      authenticators: [{ kind: 'ldap', ...authenticator } as { kind: string }],
+      authenticators: [{ kind, ...authenticator } as { kind: string }],
     },
   ],
 });
@@ -40,7 +42,7 @@ export const scenarios: Record<string, Scenario> = {
     const secret = join(slapd.dir, 'service-password');
     writeFileSync(secret, `${slapd.servicePassword}\n`, { mode: 0o600 });
     return {
-      config: library({
+      config: library('ldap', {
         urls: [slapd.url],
         allowInsecure: true,
         bindDn: slapd.serviceDn,
@@ -50,6 +52,32 @@ export const scenarios: Record<string, Scenario> = {
       }),
       cards: generatePatrons(1000).map((p) => ({ card: p.uid, pin: p.pin })),
       teardown: () => slapd.dispose(),
+    };
+  },
+
+  // The SIP2 simulator (Evergreen dialect) with 1,000 patrons: a 93 login
+  // per pooled connection, then one 63 per sign-in.
+  sip2: async () => {
+    const patrons: SimPatron[] = Array.from({ length: 1000 }, (_, i) => ({
+      card: String(29_100_000_000_000 + i),
+      pin: String(1000 + (i % 9000)),
+      id: `ils-${i}`,
+      name: `Bench Patron ${i}`,
+    }));
+    const sim = await startSip2Server({
+      dialect: 'evergreen',
+      login: { user: 'patronym', password: 'sip-secret' },
+      patrons,
+    });
+    return {
+      config: library('sip2', {
+        servers: [{ host: '127.0.0.1', port: sim.port, allowInsecure: true }],
+        login: { user: 'patronym', password: 'sip-secret' },
+        stableIdField: 'XI',
+        poolSize: 8,
+      }),
+      cards: patrons.map((p) => ({ card: p.card, pin: p.pin as string })),
+      teardown: () => sim.stop(),
     };
   },
 };
