@@ -29,6 +29,8 @@ import { securityHeaders } from './security/headers.ts';
 import type { Keys } from './security/keys.ts';
 import { Throttle } from './security/throttle.ts';
 import type { Store } from './store/store.ts';
+import { buttonRoutes } from './vendors/button.ts';
+import { developersRoutes } from './vendors/developers.ts';
 import { createViews, VIEWS_DIR, type Views } from './views.ts';
 
 export interface AppDeps {
@@ -194,6 +196,14 @@ export function createBroker(deps: AppDeps): Broker {
   });
   provider.use(privacy.routes());
   provider.use(privacy.allowedMethods());
+  // Vendor onboarding: the button kit and the guide (docs/vendors.md).
+  const button = buttonRoutes({
+    issuer: config.issuer,
+    libraries: [...libraries.values()].map((l) => ({ id: l.id, name: l.name })),
+    views,
+  });
+  provider.use(button.routes());
+  provider.use(developersRoutes({ issuer: config.issuer, views }).routes());
 
   return {
     app: provider,

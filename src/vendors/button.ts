@@ -1,0 +1,62 @@
+// The button kit for vendors, /button: "Sign in with your library" as HTML
+// and CSS or as an SVG image, light and dark, in the broker's language,
+// with snippets to copy. For a broker with several libraries the page can
+// make the snippets name one (`library=`) or leave it to the chooser. Every
+// asset is built once, at start-up, from the theme table in button-style.ts.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Views } from '../views.ts';
+import { buttonCss, buttonSvg, CLASS, iconSvg, type Theme } from './button-style.ts';
+import { PAGE_CSS, servePageCss } from './page-css.ts';
+import { buttonSnippets } from './snippets.ts';
+
+export interface ButtonDeps {
+  issuer: string;
+  libraries: readonly { id: string; name: string }[];
+  views: Views;
+}
+
+// Assets change only with a release; the page with the configuration.
+const ASSET_CACHE = 'public, max-age=86400';
+const PAGE_CACHE = 'public, max-age=300';
+
+export function buttonRoutes(deps: ButtonDeps): Router {
+  const { issuer, libraries, views } = deps;
+  const router = new Router();
+  const label = views.t('button.label');
+  const css = buttonCss();
+  const svgs: Record<Theme, string> = { light: buttonSvg('light', label), dark: buttonSvg('dark', label) };
+
+  const asset = (type: string, body: string) => (ctx: Context) => {
+    ctx.type = type;
+    ctx.set('Cache-Control', ASSET_CACHE);
+    // An SVG opened on its own is a document: this one needs nothing.
+    if (type === 'image/svg+xml') ctx.set('Content-Security-Policy', "default-src 'none'");
+    ctx.body = body;
+  };
+  router.get('/button/button.css', asset('text/css', css));
+  for (const theme of ['light', 'dark'] as const) {
+    router.get(`/button/library-${theme}.svg`, asset('image/svg+xml', svgs[theme]));
+  }
+  servePageCss(router);
+
+  router.get('/button', (ctx) => {
+    const asked = typeof ctx.query.library === 'string' ? ctx.query.library : '';
+    // An unknown id is not echoed: the snippets leave the choice to the patron.
+    const library = libraries.find((l) => l.id === asked);
+    ctx.type = 'html';
+    ctx.set('Cache-Control', PAGE_CACHE);
+    ctx.body = views.render('button', {
+      title: views.t('button.title'),
+      label,
+      buttonClass: CLASS,
+      icon: iconSvg(),
+      pageCss: PAGE_CSS,
+      libraries,
+      library,
+      snippets: buttonSnippets({ issuer, label, library }),
+    });
+  });
+
+  return router;
+}
