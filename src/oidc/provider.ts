@@ -123,7 +123,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     fetch: outboundFetch(config.outbound),
     features: {
       devInteractions: { enabled: false },
-      revocation: { enabled: true },
+      // A vendor may revoke its own tokens, nobody else's.
+      revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },
       claimsParameter: { enabled: true },
       requestObjects: { enabled: config.oidc.requestObjects },

@@ -243,6 +243,15 @@ describe('security', () => {
       await expect(oidc.fetchUserInfo(v.config, tokens.access_token, tokens.claims()?.sub as string)).rejects.toThrow();
     });
 
+    it('lets a vendor revoke its own tokens and nobody else’s', async () => {
+      const { tokens } = await login(v, b.issuer, PATRON.card, PATRON.pin);
+      const other = await vendor(b.issuer, 'demo-vendor-2', 'demo-vendor-secret');
+      await oidc.tokenRevocation(other.config, tokens.access_token).catch(() => undefined);
+      await oidc.fetchUserInfo(v.config, tokens.access_token, tokens.claims()?.sub as string);
+      await oidc.tokenRevocation(v.config, tokens.access_token);
+      await expect(oidc.fetchUserInfo(v.config, tokens.access_token, tokens.claims()?.sub as string)).rejects.toThrow();
+    });
+
     it('echoes state and binds the nonce', async () => {
       const started = await startLogin(v, b.issuer);
       const done = await submitLogin(started, b.issuer, PATRON.card, PATRON.pin);
