@@ -213,7 +213,12 @@ libraries:
   });
 
   it('config/example.yaml is valid apart from the files it names on a production host', () => {
-    const env = { PATRONYM_PIN_PEPPER: 'f'.repeat(64), EBOOKS_CLIENT_SECRET: 'secret', LDAP_SERVICE_PASSWORD: 'x', SIP2_PASSWORD: 'y' };
+    const env = {
+      PATRONYM_PIN_PEPPER: 'f'.repeat(64),
+      EBOOKS_CLIENT_SECRET: 'secret',
+      LDAP_SERVICE_PASSWORD: 'x',
+      SIP2_PASSWORD: 'y',
+    };
     try {
       loadConfigFile('config/example.yaml', { kinds: authenticatorKinds, env });
       throw new Error('expected the production paths to be missing here');
