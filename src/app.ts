@@ -18,6 +18,7 @@ import { interactionRoutes } from './oidc/interactions.ts';
 import { privacyRoutes } from './oidc/privacy-pages.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createPseudonyms } from './oidc/pseudonyms.ts';
+import { publicPages } from './oidc/public-pages.ts';
 import { Consents } from './policy/consent.ts';
 import { PatronData } from './policy/patron-data.ts';
 import { ReleaseLog } from './policy/release-log.ts';
@@ -188,7 +189,6 @@ export function createBroker(deps: AppDeps): Broker {
     accounts,
     consents,
     releaseLog,
-    policies,
     patronData: new PatronData(store),
     libraries,
     log,
@@ -196,6 +196,7 @@ export function createBroker(deps: AppDeps): Broker {
   });
   provider.use(privacy.routes());
   provider.use(privacy.allowedMethods());
+  provider.use(publicPages({ config, store, views, policies }).routes());
   // Vendor onboarding: the button kit and the guide (docs/vendors.md).
   const button = buttonRoutes({
     issuer: config.issuer,

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Eta } from 'eta';
+import type { Context } from 'koa';
 
 export type Translate = (key: string, vars?: Record<string, string>) => string;
 
@@ -27,4 +28,13 @@ export function createViews(dir = VIEWS_DIR, lang = 'en'): Views {
     t,
     render: (page, data) => eta.render(`./${page}`, { ...data, t, lang }),
   };
+}
+
+// A rendered page as the response: never cached (pages carry per-request
+// tokens and patron-specific text).
+export function sendPage(ctx: Context, views: Views, page: string, data: Record<string, unknown>, status = 200): void {
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = views.render(page, data);
 }

@@ -4,10 +4,8 @@
 // learned; reset a vendor's pseudonym, withdraw consent, forget me.
 // /vendors: every vendor and what it may ask for. /privacy: the notice.
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import { Eta } from 'eta';
 import type { Context } from 'koa';
 import type { ClientMetadata, default as Provider } from 'oidc-provider';
 import type { Config } from '../config/load.ts';
@@ -17,14 +15,14 @@ import type { Consents } from '../policy/consent.ts';
 import type { PatronData } from '../policy/patron-data.ts';
 import type { Releasable } from '../policy/release.ts';
 import type { ReleaseLog } from '../policy/release-log.ts';
-import type { VendorPolicies } from '../policy/vendors.ts';
 import { sectorOf } from '../pseudonym/sector.ts';
 import type { Csrf } from '../security/csrf.ts';
 import type { Store } from '../store/store.ts';
-import type { Views } from '../views.ts';
+import { sendPage, type Views } from '../views.ts';
 import type { Accounts } from './account.ts';
 import { notifyLogout } from './backchannel.ts';
 import type { Pseudonyms } from './pseudonyms.ts';
+import { releaseSentences } from './public-pages.ts';
 import { walkInLibrary } from './walk-in.ts';
 
 export const ACCOUNT_CLIENT = 'patronym-account';
@@ -42,7 +40,6 @@ export interface PrivacyDeps {
   accounts: Accounts;
   consents: Consents;
   releaseLog: ReleaseLog;
-  policies: VendorPolicies;
   patronData: PatronData;
   libraries: ReadonlyMap<string, Library>;
   log: Logger;
@@ -64,8 +61,7 @@ export function accountClientMetadata(issuer: string): ClientMetadata {
 const S256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 
 export function privacyRoutes(deps: PrivacyDeps): Router {
-  const { config, provider, store, views, csrf, accounts, consents, releaseLog, policies, patronData, libraries } =
-    deps;
+  const { config, provider, store, views, csrf, accounts, consents, releaseLog, patronData, libraries } = deps;
   const router = new Router();
   const form = bodyParser({ enableTypes: ['form'], formLimit: '4kb', encoding: 'utf-8' });
   const cookie = (ctx: Context) => ({
@@ -76,19 +72,15 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
     overwrite: true,
   });
 
-  function html(ctx: Context, page: string, data: Record<string, unknown>, status = 200): void {
-    ctx.status = status;
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = views.render(page, data);
-  }
+  const html = (ctx: Context, page: string, data: Record<string, unknown>, status = 200) =>
+    sendPage(ctx, views, page, data, status);
 
   async function vendorName(clientId: string): Promise<string> {
     const client = await provider.Client.find(clientId);
     return client?.clientName ?? clientId;
   }
 
-  const releaseWords = (releases: readonly Releasable[]) => releases.map((r) => views.t(`release.${r}`));
+  const releaseWords = (releases: readonly Releasable[]) => releaseSentences(views, releases);
 
   // The signed-in patron of the privacy page, if any.
   async function patron(ctx: Context): Promise<{ sessionId: string; accountId: string } | undefined> {
@@ -276,57 +268,5 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
     ctx.redirect('/vendors');
   });
 
-  router.get('/vendors', async (ctx) => {
-    html(ctx, 'vendors', {
-      title: views.t('vendors.title'),
-      vendors: (
-        await Promise.all(
-          config.clients.map(async (c) => {
-            const policy = await policies.get(c.client_id);
-            return {
-              name: c.client_name ?? c.client_id,
-              policyUri: c.policy_uri,
-              releases: releaseWords(policy.release),
-              walkIn: policy.walkIn,
-            };
-          }),
-        )
-      ).sort((a, b) => a.name.localeCompare(b.name)),
-    });
-  });
-
-  const customPrivacy = config.privacyPage ? readFileSync(config.privacyPage, 'utf8') : undefined;
-  const eta = new Eta({ autoEscape: true });
-  router.get('/privacy', async (ctx) => {
-    const data = {
-      title: views.t('privacy.title'),
-      retention: config.retention,
-      sessionHours: Math.round(config.ttl.session / 3600),
-      cookies: COOKIES,
-    };
-    if (!customPrivacy) return html(ctx, 'privacy', data);
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = eta.renderString(customPrivacy, { ...data, t: views.t, lang: views.lang });
-  });
-
   return router;
 }
-
-// Every cookie the broker sets: all strictly necessary.
-export const COOKIES = [
-  {
-    name: '_interaction',
-    purpose: 'ties your browser to the sign-in in progress',
-    lifetime: 'the sign-in (15 minutes)',
-  },
-  { name: '_interaction_resume', purpose: 'returns you from the sign-in page to the website', lifetime: 'the sign-in' },
-  {
-    name: '_session',
-    purpose: 'keeps you signed in across websites until you sign out',
-    lifetime: 'at most the session lifetime',
-  },
-  { name: 'patronym_library', purpose: 'remembers which library you chose (only its name)', lifetime: '180 days' },
-  { name: 'patronym_account', purpose: 'keeps you on your privacy page', lifetime: '15 minutes' },
-  { name: 'patronym_account_login', purpose: 'protects the sign-in to your privacy page', lifetime: 'the sign-in' },
-] as const;

@@ -194,6 +194,9 @@ describe('vendor onboarding', () => {
     const started = await startLogin(v, b.issuer, { scope: 'openid library' });
     const consent = await submitLogin(started, b.issuer, '21234000000002', '2345');
     expect(consent.body).toContain('the name of your library');
+    // and the public list of vendors says so
+    const vendors = await (await fetch(`${b.issuer}/vendors`)).text();
+    expect(vendors).toMatch(/Library Stats<\/h2>\s*<p>May ask for: the name of your library<\/p>/);
   });
 
   it('sends a back-channel logout with the pairwise sub when the patron signs out, and when forgotten', async () => {
