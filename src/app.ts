@@ -172,7 +172,14 @@ export function createBroker(deps: AppDeps): Broker {
   });
 
   const trusted = addressRanges(config.trustedProxies);
-  provider.use(clientAddressMiddleware(trusted));
+  provider.use(
+    clientAddressMiddleware(trusted, (peer) =>
+      log.warn(
+        { event: 'untrusted_proxy', peer },
+        `http: ${peer} sends X-Forwarded-For but is not in trustedProxies; if it is your reverse proxy, add it, or every patron counts as one address for throttling`,
+      ),
+    ),
+  );
   provider.use(securityHeaders());
   provider.use(errorPages(views, log));
   provider.use(staticFiles());

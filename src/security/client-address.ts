@@ -30,10 +30,18 @@ declare module 'koa' {
   }
 }
 
-export function clientAddressMiddleware(trusted: (ip: string) => boolean): Middleware {
+// `warn` is told, once per address, about a peer that forwards for others
+// without being trusted: behind such a proxy every patron looks like the
+// proxy, and one guesser could get the whole library refused.
+export function clientAddressMiddleware(trusted: (ip: string) => boolean, warn?: (peer: string) => void): Middleware {
+  const warned = new Set<string>();
   return async (ctx, next) => {
     const peer = (ctx.req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     if (!trusted(peer)) {
+      if (warn && ctx.req.headers['x-forwarded-for'] && !warned.has(peer) && warned.size < 100) {
+        warned.add(peer);
+        warn(peer);
+      }
       for (const header of [
         'x-forwarded-for',
         'x-forwarded-proto',

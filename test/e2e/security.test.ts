@@ -115,6 +115,10 @@ describe('security', () => {
         // All 30 came from 127.0.0.1 whatever they claimed: that address is refused now.
         const s = await startLogin(ov, other.issuer);
         expect((await submitLogin(s, other.issuer, PATRON.card, PATRON.pin)).response.status).toBe(429);
+        // and the sysadmin is told, once, what is probably a missing trustedProxies entry
+        const warnings = other.logs.filter((l) => l.includes('"event":"untrusted_proxy"'));
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toContain('127.0.0.1 sends X-Forwarded-For but is not in trustedProxies');
       } finally {
         await other.stop();
         removeDir(other.dir);
