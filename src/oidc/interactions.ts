@@ -12,14 +12,13 @@ import { brandingOf } from '../libraries/assets.ts';
 import type { Library } from '../libraries/library.ts';
 import { route, searchLibraries } from '../libraries/route.ts';
 import type { Consents } from '../policy/consent.ts';
-import type { Releasable } from '../policy/release.ts';
 import type { VendorPolicies } from '../policy/vendors.ts';
 import type { Csrf } from '../security/csrf.ts';
 import type { Throttle } from '../security/throttle.ts';
 import type { Views } from '../views.ts';
-import { applyToGrant, requestOf, wanted } from './grants.ts';
+import { consentStep } from './consent-step.ts';
 import { type SignInDeps, signIn } from './login.ts';
-import { walkInAccountId, walkInLibrary } from './walk-in.ts';
+import { walkInAccountId } from './walk-in.ts';
 
 export interface InteractionDeps extends SignInDeps {
   provider: Provider;
@@ -37,7 +36,8 @@ export interface InteractionDeps extends SignInDeps {
 // "shared computer" choice.
 export const SHARED_COMPUTER = 'shared';
 
-type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+export type Finish = (ctx: Context, result: InteractionResults) => Promise<void>;
 
 // The patron's last library choice: only the library id, strictly necessary
 // to spare them the chooser next time.
@@ -48,7 +48,8 @@ const hintOf = (details: Details): string | undefined =>
   typeof details.params.library === 'string' ? details.params.library : undefined;
 
 export function interactionRoutes(deps: InteractionDeps): Router {
-  const { provider, views, csrf, libraries, policies, consents } = deps;
+  const { provider, views, csrf, libraries, policies } = deps;
+  const consent = consentStep(deps);
   const router = new Router();
   const federated = libraries.size > 1;
   // Small forms only: a card, a PIN, a library and a token. Anything bigger
@@ -124,58 +125,6 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     return inside.length === 1 ? inside[0] : undefined;
   }
 
-  function consentItems(releases: readonly Releasable[], library: Library | undefined, walkIn: boolean): string[] {
-    return releases.map((r) => {
-      if (r === 'affiliation' && walkIn)
-        return views.t('consent.item.affiliation.walk-in', { library: library?.name ?? '' });
-      return views.t(`consent.item.${r}`, { library: library?.name ?? '', scope: library?.scope ?? '' });
-    });
-  }
-
-  async function renderConsent(ctx: Context, d: Details, releases: Releasable[], accountId: string): Promise<void> {
-    const client = await provider.Client.find(String(d.params.client_id));
-    const vendor = client?.clientName ?? String(d.params.client_id);
-    const walkIn = walkInLibrary(accountId);
-    const library = walkIn ? libraries.get(walkIn) : libraries.get((await deps.accounts.get(accountId))?.library ?? '');
-    page(ctx, 200);
-    ctx.body = views.render('consent', {
-      title: views.t('consent.title', { vendor }),
-      branding: library ? brandingOf(library) : undefined,
-      vendor,
-      policyUri: client?.policyUri,
-      items: consentItems(releases, library, walkIn !== undefined),
-      remember: walkIn
-        ? undefined
-        : views.t('consent.remember', {
-            days: String(library?.retention.consent ?? deps.consentDays),
-            account: `${provider.issuer}/account`,
-          }),
-      action: `/interaction/${d.uid}/consent`,
-      csrf: csrf.token('consent', d.uid),
-    });
-  }
-
-  // The releases this request wants that the patron has not allowed yet.
-  async function pendingConsent(d: Details, accountId: string): Promise<{ want: Releasable[]; missing: Releasable[] }> {
-    const clientId = String(d.params.client_id);
-    const want = wanted(requestOf(d.params), (await policies.get(clientId)).release);
-    const allowed = walkInLibrary(accountId) ? [] : await consents.allowed(accountId, clientId);
-    return { want, missing: want.filter((r) => !allowed.includes(r)) };
-  }
-
-  async function grantAndFinish(
-    ctx: Context,
-    d: Details,
-    accountId: string,
-    allowed: readonly Releasable[],
-  ): Promise<void> {
-    const clientId = String(d.params.client_id);
-    const grant = d.grantId ? await provider.Grant.find(d.grantId) : new provider.Grant({ clientId, accountId });
-    if (!grant) throw new oidcErrors.SessionNotFound('grant not found');
-    applyToGrant(grant, requestOf(d.params), (await policies.get(clientId)).release, allowed);
-    await finish(ctx, { consent: { grantId: await grant.save() } });
-  }
-
   function renderChooser(ctx: Context, d: Details, candidates: Library[], query: string, error?: string): void {
     page(ctx, 200);
     ctx.body = views.render('chooser', {
@@ -209,15 +158,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
 
   router.get('/interaction/:uid', async (ctx) => {
     const d = await details(ctx);
-    if (d.prompt.name === 'consent') {
-      const accountId = d.session?.accountId;
-      if (!accountId) throw new oidcErrors.SessionNotFound('consent without a session');
-      const { want, missing } = await pendingConsent(d, accountId);
-      // Nothing new to share (only the pseudonym, or what the patron already
-      // allowed): no screen, nothing to consent to.
-      if (missing.length === 0) return grantAndFinish(ctx, d, accountId, want);
-      return renderConsent(ctx, d, want, accountId);
-    }
+    if (d.prompt.name === 'consent') return consent.show(ctx, d, finish);
 
     const picked = typeof ctx.query.library === 'string' ? ctx.query.library : undefined;
     if (picked !== undefined && !libraries.has(picked)) return unknownLibrary(ctx);
@@ -318,21 +259,10 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   router.post('/interaction/:uid/consent', form, async (ctx) => {
     const d = await details(ctx);
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-    const accountId = d.session?.accountId;
-    if (d.prompt.name !== 'consent' || !accountId || !csrf.verify('consent', d.uid, body.csrf)) {
+    if (d.prompt.name !== 'consent' || !d.session?.accountId || !csrf.verify('consent', d.uid, body.csrf)) {
       throw new oidcErrors.SessionNotFound('consent form does not belong to this interaction');
     }
-    if (body.decision !== 'allow') {
-      await finish(ctx, { error: 'access_denied', error_description: 'the patron did not allow the release' });
-      return;
-    }
-    const clientId = String(d.params.client_id);
-    const { want } = await pendingConsent(d, accountId);
-    if (!walkInLibrary(accountId)) {
-      const library = libraries.get((await deps.accounts.get(accountId))?.library ?? '');
-      await consents.allow(accountId, clientId, want, library?.retention.consent ?? deps.consentDays);
-    }
-    await grantAndFinish(ctx, d, accountId, want);
+    await consent.decide(ctx, d, body.decision === 'allow', finish);
   });
 
   router.post('/interaction/:uid/walk-in', form, async (ctx) => {
