@@ -3,7 +3,7 @@
 // Tests build it directly; main.ts only adds a listening socket.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Context, Middleware } from 'koa';
+import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors as oidcErrors } from 'oidc-provider';
 import { createAuthenticator } from './auth/registry.ts';
@@ -32,7 +32,7 @@ import { Throttle } from './security/throttle.ts';
 import type { Store } from './store/store.ts';
 import { buttonRoutes } from './vendors/button.ts';
 import { developersRoutes } from './vendors/developers.ts';
-import { createViews, VIEWS_DIR, type Views } from './views.ts';
+import { createViews, sendError, VIEWS_DIR, type Views } from './views.ts';
 
 export interface AppDeps {
   config: Config;
@@ -52,20 +52,13 @@ export interface Broker {
   close(): Promise<void>;
 }
 
-function page(views: Views, ctx: Context, status: number, messageKey: string, code?: string): void {
-  ctx.status = status;
-  ctx.type = 'html';
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = views.render('error', { title: views.t('error.title'), message: views.t(messageKey), code });
-}
-
 // Errors from our own routes become a catalogue sentence for the patron and a
 // log line for the sysadmin; never a stack trace on a page.
 function errorPages(views: Views, log: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body == null && ctx.method === 'GET') page(views, ctx, 404, 'error.not-found');
+      if (ctx.status === 404 && ctx.body == null && ctx.method === 'GET') sendError(ctx, views, 404, 'error.not-found');
     } catch (error) {
       const status = (error as { status?: number }).status ?? 500;
       if (error instanceof oidcErrors.SessionNotFound || error instanceof oidcErrors.InvalidRequest) {
@@ -73,16 +66,16 @@ function errorPages(views: Views, log: Logger): Middleware {
           { event: 'interaction_expired', path: ctx.path, reason: describeError(error) },
           'interaction: expired or replayed',
         );
-        page(views, ctx, 400, 'error.expired', 'session_not_found');
+        sendError(ctx, views, 400, 'error.expired', 'session_not_found');
       } else if (status === 413) {
         log.info({ event: 'request_too_large', path: ctx.path }, 'http: request body too large');
-        page(views, ctx, 413, 'error.too-large', 'request_too_large');
+        sendError(ctx, views, 413, 'error.too-large', 'request_too_large');
       } else if (status >= 400 && status < 500) {
         log.info({ event: 'bad_request', path: ctx.path, status, reason: describeError(error) }, 'http: bad request');
-        page(views, ctx, status, 'outcome.bad-form', 'invalid_request');
+        sendError(ctx, views, status, 'outcome.bad-form', 'invalid_request');
       } else {
         log.error({ event: 'server_error', path: ctx.path, err: error }, 'http: unhandled error');
-        page(views, ctx, 500, 'error.server', 'server_error');
+        sendError(ctx, views, 500, 'error.server', 'server_error');
       }
     }
   };

@@ -14,10 +14,6 @@ export class PatronymError extends Error {
   }
 }
 
-export function isPatronymError(error: unknown): error is PatronymError {
-  return error instanceof PatronymError;
-}
-
 // A short, single-line description of any thrown value, safe for logs
 // (never includes a stack).
 export function describeError(error: unknown): string {

@@ -38,3 +38,9 @@ export function sendPage(ctx: Context, views: Views, page: string, data: Record<
   ctx.set('Cache-Control', 'no-store');
   ctx.body = views.render(page, data);
 }
+
+// The error page: a catalogue sentence for the patron and a code for the
+// vendor's support, never an internal message.
+export function sendError(ctx: Context, views: Views, status: number, messageKey: string, code?: string): void {
+  sendPage(ctx, views, 'error', { title: views.t('error.title'), message: views.t(messageKey), code }, status);
+}

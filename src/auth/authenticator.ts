@@ -3,7 +3,6 @@
 // so the patron page and the sysadmin's alerts can tell a typo from a dead ILS.
 
 export type DenyReason = 'bad-credentials' | 'unknown-card' | 'blocked' | 'expired';
-export const DENY_REASONS: readonly DenyReason[] = ['bad-credentials', 'unknown-card', 'blocked', 'expired'];
 
 // What a backend says about a patron. It lives only for the request that
 // asked: nothing here is ever stored or logged.

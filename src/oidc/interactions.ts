@@ -15,7 +15,7 @@ import type { Consents } from '../policy/consent.ts';
 import type { VendorPolicies } from '../policy/vendors.ts';
 import type { Csrf } from '../security/csrf.ts';
 import type { Throttle } from '../security/throttle.ts';
-import type { Views } from '../views.ts';
+import { sendError, sendPage, type Views } from '../views.ts';
 import { consentStep } from './consent-step.ts';
 import { type SignInDeps, signIn } from './login.ts';
 import { walkInAccountId } from './walk-in.ts';
@@ -83,36 +83,35 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     return id && libraries.has(id) ? id : undefined;
   }
 
-  function page(ctx: Context, status: number): void {
-    ctx.status = status;
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-  }
-
   async function renderLogin(
     ctx: Context,
     d: Details,
     library: Library | undefined,
     extra: { error?: string; card?: string; status?: number; shared?: boolean } = {},
   ): Promise<void> {
-    page(ctx, extra.status ?? 200);
     const walkIn = await walkInOffer(ctx, d, library);
-    ctx.body = views.render('login', {
-      walkIn: walkIn
-        ? { action: `/interaction/${d.uid}/walk-in`, csrf: csrf.token('walk-in', d.uid), library: walkIn.id }
-        : undefined,
-      title: views.t('login.title'),
-      branding: library ? brandingOf(library) : undefined,
-      libraryId: library?.id,
-      vendor: await vendorName(d),
-      action: `/interaction/${d.uid}/login`,
-      abort: `/interaction/${d.uid}/abort`,
-      chooseUrl: federated && !hintOf(d) ? `/interaction/${d.uid}/libraries` : undefined,
-      csrf: csrf.token('login', d.uid),
-      error: extra.error,
-      card: extra.card,
-      shared: extra.shared,
-    });
+    sendPage(
+      ctx,
+      views,
+      'login',
+      {
+        walkIn: walkIn
+          ? { action: `/interaction/${d.uid}/walk-in`, csrf: csrf.token('walk-in', d.uid), library: walkIn.id }
+          : undefined,
+        title: views.t('login.title'),
+        branding: library ? brandingOf(library) : undefined,
+        libraryId: library?.id,
+        vendor: await vendorName(d),
+        action: `/interaction/${d.uid}/login`,
+        abort: `/interaction/${d.uid}/abort`,
+        chooseUrl: federated && !hintOf(d) ? `/interaction/${d.uid}/libraries` : undefined,
+        csrf: csrf.token('login', d.uid),
+        error: extra.error,
+        card: extra.card,
+        shared: extra.shared,
+      },
+      extra.status ?? 200,
+    );
   }
 
   // "Continue without signing in", only inside a library's buildings and
@@ -126,8 +125,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   }
 
   function renderChooser(ctx: Context, d: Details, candidates: Library[], query: string, error?: string): void {
-    page(ctx, 200);
-    ctx.body = views.render('chooser', {
+    sendPage(ctx, views, 'chooser', {
       title: views.t('chooser.title'),
       action: `/interaction/${d.uid}/libraries`,
       abort: `/interaction/${d.uid}/abort`,
@@ -142,12 +140,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   }
 
   function unknownLibrary(ctx: Context): void {
-    page(ctx, 400);
-    ctx.body = views.render('error', {
-      title: views.t('error.title'),
-      message: views.t('error.unknown-library'),
-      code: 'unknown_library',
-    });
+    sendError(ctx, views, 400, 'error.unknown-library', 'unknown_library');
   }
 
   async function finish(ctx: Context, result: InteractionResults): Promise<void> {

@@ -18,7 +18,7 @@ import type { ReleaseLog } from '../policy/release-log.ts';
 import { sectorOf } from '../pseudonym/sector.ts';
 import type { Csrf } from '../security/csrf.ts';
 import type { Store } from '../store/store.ts';
-import { sendPage, type Views } from '../views.ts';
+import { sendError, sendPage, type Views } from '../views.ts';
 import type { Accounts } from './account.ts';
 import { notifyLogout } from './backchannel.ts';
 import type { Pseudonyms } from './pseudonyms.ts';
@@ -111,12 +111,7 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
   }
 
   function expired(ctx: Context): void {
-    html(
-      ctx,
-      'error',
-      { title: views.t('error.title'), message: views.t('error.expired'), code: 'session_not_found' },
-      400,
-    );
+    sendError(ctx, views, 400, 'error.expired', 'session_not_found');
   }
 
   router.get('/account/callback', async (ctx) => {

@@ -2,7 +2,7 @@
 // the catalogue and the OAuth error code (useful to the vendor's support),
 // never the description, a stack or anything internal.
 import type { Configuration } from 'oidc-provider';
-import type { Views } from '../views.ts';
+import { sendPage, type Views } from '../views.ts';
 
 const EXPIRED = new Set(['session_not_found', 'invalid_request_uri']);
 const SAFE_CODE = /^[a-z_]{1,40}$/;
@@ -16,8 +16,7 @@ export function renderError(views: Views): NonNullable<Configuration['renderErro
         : EXPIRED.has(code)
           ? views.t('error.expired')
           : views.t('error.bad-request');
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = views.render('error', { title: views.t('error.title'), message, code });
+    // oidc-provider has set the status already.
+    sendPage(ctx, views, 'error', { title: views.t('error.title'), message, code }, ctx.status);
   };
 }
