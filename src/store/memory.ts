@@ -35,6 +35,20 @@ export class MemoryStore implements Store {
     return this.#live(this.#records.get(this.#key(model, id)));
   }
 
+  async update(
+    model: string,
+    id: string,
+    change: (current: Payload | undefined) => Payload,
+    expiresIn?: number,
+  ): Promise<Payload> {
+    // Synchronous from read to write: nothing can interleave in one process.
+    const payload = change(this.#live(this.#records.get(this.#key(model, id))));
+    const entry: Entry = { payload: structuredClone(payload) };
+    if (expiresIn !== undefined) entry.expiresAt = this.#now() + expiresIn * 1000;
+    this.#records.set(this.#key(model, id), entry);
+    return structuredClone(payload);
+  }
+
   #findBy(model: string, field: string, value: string): Payload | undefined {
     const prefix = `${model}\u0000`;
     for (const [key, entry] of this.#records) {

@@ -111,6 +111,10 @@ export class SqliteStore implements Store {
   }
 
   async upsert(model: string, id: string, payload: Payload, expiresIn?: number): Promise<void> {
+    this.#write(model, id, payload, expiresIn);
+  }
+
+  #write(model: string, id: string, payload: Payload, expiresIn?: number): void {
     this.#stmt.upsert.run({
       model,
       id,
@@ -121,6 +125,22 @@ export class SqliteStore implements Store {
       accountId: str(payload.accountId),
       expiresAt: expiresIn === undefined ? null : this.#now() + expiresIn * 1000,
     });
+  }
+
+  async update(
+    model: string,
+    id: string,
+    change: (current: Payload | undefined) => Payload,
+    expiresIn?: number,
+  ): Promise<Payload> {
+    // BEGIN IMMEDIATE takes the write lock before the read, so another
+    // process on the same file cannot slip a write in between.
+    const run = this.#db.transaction(() => {
+      const payload = change(this.#parse(this.#stmt.find.get({ model, id, now: this.#now() })));
+      this.#write(model, id, payload, expiresIn);
+      return payload;
+    });
+    return run.immediate();
   }
 
   #parse(row: Row | undefined): Payload | undefined {

@@ -20,6 +20,18 @@ export interface Store {
   // `expiresIn` in seconds; absent means the record lives until destroyed.
   upsert(model: string, id: string, payload: Payload, expiresIn?: number): Promise<void>;
   find(model: string, id: string): Promise<Payload | undefined>;
+  // Atomically replaces one record with what `change` makes of it (`undefined`
+  // when it is missing or expired): a transaction on every store, so no
+  // caller reads, changes and writes back on its own and concurrent updates
+  // lose nothing. `change` must be synchronous and free of side effects (a
+  // store may run it again on conflict). Resolves with the payload written.
+  // `expiresIn` as for upsert; absent means the record lives until destroyed.
+  update(
+    model: string,
+    id: string,
+    change: (current: Payload | undefined) => Payload,
+    expiresIn?: number,
+  ): Promise<Payload>;
   findByUid(model: string, uid: string): Promise<Payload | undefined>;
   findByUserCode(model: string, userCode: string): Promise<Payload | undefined>;
   // Marks a one-time record (authorization code, …) as used, keeping it so

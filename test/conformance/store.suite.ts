@@ -132,6 +132,30 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       expect(await store.find('Throttle', 'card:x')).toEqual({ n: 1 });
     });
 
+    it('updates a record atomically: 200 parallel updates lose none', async () => {
+      const append = (tag: string) => (current: Record<string, unknown> | undefined) => ({
+        seen: [...((current?.seen as string[] | undefined) ?? []), tag],
+      });
+      await Promise.all(Array.from({ length: 200 }, (_, i) => store.update('ReleaseLog', 'r1', append(`t${i}`))));
+      const seen = (await store.find('ReleaseLog', 'r1'))?.seen as string[];
+      expect(seen).toHaveLength(200);
+      expect(new Set(seen).size).toBe(200);
+    });
+
+    it('update sees an expired record as missing, and sets the new expiry', async () => {
+      await store.upsert('Account', 'a', { n: 5 }, 10);
+      clock.advance(11_000);
+      const written = await store.update('Account', 'a', (current) => ({ n: Number(current?.n ?? 0) + 1 }), 10);
+      expect(written).toEqual({ n: 1 });
+      clock.advance(9_000);
+      expect(await store.find('Account', 'a')).toEqual({ n: 1 });
+      clock.advance(2_000);
+      expect(await store.find('Account', 'a')).toBeUndefined();
+      await store.update('Account', 'b', () => ({ kept: true }));
+      clock.advance(10 ** 12);
+      expect(await store.find('Account', 'b')).toEqual({ kept: true });
+    });
+
     it('lists the live records of one model', async () => {
       await store.upsert('Client', 'a', { client_id: 'a' });
       await store.upsert('Client', 'b', { client_id: 'b' }, 5);
