@@ -1,6 +1,14 @@
 // In-process store for tests and single-process experiments. Same semantics
 // as the persistent stores (checked by the store conformance suite).
-import { epochSeconds, type Payload, type Store, type StoredRecord, type StoreOptions } from './store.ts';
+import { type RateLimiterAbstract, RateLimiterMemory } from 'rate-limiter-flexible';
+import {
+  epochSeconds,
+  type LimiterOptions,
+  type Payload,
+  type Store,
+  type StoredRecord,
+  type StoreOptions,
+} from './store.ts';
 
 interface Entry {
   payload: Payload;
@@ -10,6 +18,9 @@ interface Entry {
 export class MemoryStore implements Store {
   readonly kind = 'memory';
   readonly #records = new Map<string, Entry>();
+  // RateLimiterMemory keeps its counters in the instance, so one instance per
+  // set of options: every caller asking for the same limiter shares counts.
+  readonly #limiters = new Map<string, RateLimiterMemory>();
   readonly #now: () => number;
 
   constructor(options: StoreOptions = {}) {
@@ -113,6 +124,16 @@ export class MemoryStore implements Store {
     return found;
   }
 
+  async limiter(options: LimiterOptions): Promise<RateLimiterAbstract> {
+    const key = JSON.stringify(options);
+    let limiter = this.#limiters.get(key);
+    if (!limiter) {
+      limiter = new RateLimiterMemory({ ...options });
+      this.#limiters.set(key, limiter);
+    }
+    return limiter;
+  }
+
   async sweep(): Promise<Record<string, number>> {
     const now = this.#now();
     const removed: Record<string, number> = {};
@@ -130,5 +151,6 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     this.#records.clear();
+    this.#limiters.clear();
   }
 }

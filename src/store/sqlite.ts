@@ -4,7 +4,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { epochSeconds, type Payload, type Store, type StoredRecord, type StoreOptions } from './store.ts';
+import { type RateLimiterAbstract, RateLimiterSQLite } from 'rate-limiter-flexible';
+import {
+  epochSeconds,
+  type LimiterOptions,
+  type Payload,
+  type Store,
+  type StoredRecord,
+  type StoreOptions,
+} from './store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
@@ -189,9 +197,27 @@ export class SqliteStore implements Store {
       .map((row) => ({ model: row.model, id: row.id, payload: JSON.parse(row.payload) as Payload }));
   }
 
+  // Counters go in their own table of the same file (rate-limiter-flexible's
+  // schema: key, points, expire), on this store's handle, so every process
+  // sharing the file shares the counts; its upsert is one statement in a
+  // transaction, hence atomic across processes too.
+  async limiter(options: LimiterOptions): Promise<RateLimiterAbstract> {
+    return new Promise((resolve, reject) => {
+      const limiter: RateLimiterSQLite = new RateLimiterSQLite(
+        { ...options, storeClient: this.#db, storeType: 'better-sqlite3', tableName: 'limiter_counters' },
+        (error?: Error) => (error ? reject(error) : resolve(limiter)),
+      );
+    });
+  }
+
   async sweep(): Promise<Record<string, number>> {
     const removed: Record<string, number> = {};
     for (const row of this.#stmt.sweep.all({ now: this.#now() })) removed[row.model] = (removed[row.model] ?? 0) + 1;
+    // Spent limiter counters (the table exists once a limiter was asked for;
+    // rate-limiter-flexible expires on the wall clock, hence Date.now).
+    if (this.#db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'limiter_counters'").get()) {
+      this.#db.prepare('DELETE FROM limiter_counters WHERE expire IS NOT NULL AND expire <= ?').run(Date.now());
+    }
     return removed;
   }
 

@@ -7,7 +7,23 @@
 // hashes). Expiry is part of the contract: an expired record is never
 // returned, and sweep() deletes it.
 
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+
 export type Payload = Record<string, unknown>;
+
+// A counter of attempts per key (see Store.limiter). Seconds throughout.
+export interface LimiterOptions {
+  // Names the counter family ("card", "address", "device"); letters, digits
+  // and underscores only. Two limiters with one prefix share their counters.
+  keyPrefix: string;
+  // Attempts allowed per window; the one after is refused.
+  points: number;
+  // The window: counting starts at the first attempt and ends this long after.
+  duration: number;
+  // When `points` is exceeded the key stays refused this long (0: until the
+  // window ends).
+  blockDuration: number;
+}
 
 export interface StoredRecord {
   model: string;
@@ -50,6 +66,13 @@ export interface Store {
   // is missing or expired; resolves with the new count. The lifetime of an
   // existing counter is not extended: a window starts at the first event.
   increment(model: string, id: string, expiresIn: number): Promise<number>;
+  // A rate-limiter-flexible limiter whose counters live in this store (the
+  // same memory, SQLite file or PostgreSQL database), so an attempt counted
+  // by one broker process is seen by all of them. consume() is atomic: an
+  // attempt is counted before it is checked, whatever the concurrency
+  // (used by security/throttle.ts). Resolves once the limiter's table
+  // exists. Keys passed to it are keyed hashes, never a card number.
+  limiter(options: LimiterOptions): Promise<RateLimiterAbstract>;
   // Deletes expired records; resolves with how many, by model.
   sweep(): Promise<Record<string, number>>;
   // Makes records already deleted unrecoverable from the store's files

@@ -1,5 +1,6 @@
 // The contract every store keeps. A new store runs `storeSuite` from its own
 // test file; a case it cannot pass is skipped there with the reason in code.
+import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.ts';
 
@@ -189,6 +190,68 @@ export function storeSuite(name: string, factory: StoreFactory): void {
         store = await reopen(clock);
         expect(await store.find('RefreshToken', 'rt')).toEqual({ grantId: 'g', accountId: 'a' });
         expect(await store.find('Account', 'a')).toEqual({ realm: 'r' });
+      });
+    }
+  });
+
+  // Store.limiter: the throttle's counters (security/throttle.ts). The bound
+  // must hold whatever the concurrency: an attempt is counted before it is
+  // checked. Limiters count on the wall clock (rate-limiter-flexible's own).
+  describe(`store conformance: ${name} limiter`, () => {
+    let store: Store;
+    const options = { keyPrefix: 'conformance', points: 10, duration: 60, blockDuration: 120 };
+    const settle = async (limiter: RateLimiterAbstract, key: string, n: number) => {
+      const results = await Promise.allSettled(Array.from({ length: n }, () => limiter.consume(key)));
+      return results.filter((r) => r.status === 'fulfilled').length;
+    };
+    beforeEach(async () => {
+      store = await factory.open(fakeClock());
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('lets exactly `points` of 200 parallel attempts through, then blocks for blockDuration', async () => {
+      const limiter = await store.limiter(options);
+      expect(await settle(limiter, 'k', 200)).toBe(10);
+      const refused = await limiter.consume('k').catch((res: RateLimiterRes) => res);
+      expect(refused).toBeInstanceOf(RateLimiterRes);
+      expect((refused as RateLimiterRes).msBeforeNext).toBeGreaterThan(60_000);
+      expect((refused as RateLimiterRes).msBeforeNext).toBeLessThanOrEqual(120_000);
+    });
+
+    it('keeps keys and prefixes apart, shares counters between limiters of one prefix', async () => {
+      const a = await store.limiter(options);
+      const again = await store.limiter(options);
+      const other = await store.limiter({ ...options, keyPrefix: 'conformance_other' });
+      expect(await settle(a, 'k', 6)).toBe(6);
+      expect(await settle(again, 'k', 6)).toBe(4);
+      expect(await settle(a, 'j', 3)).toBe(3);
+      expect(await settle(other, 'k', 12)).toBe(10);
+    });
+
+    it('refunds with reward and forgets with delete', async () => {
+      const limiter = await store.limiter(options);
+      expect((await limiter.consume('k', 3)).consumedPoints).toBe(3);
+      await limiter.reward('k', 1);
+      expect((await limiter.consume('k')).consumedPoints).toBe(3);
+      await limiter.delete('k');
+      expect((await limiter.consume('k')).consumedPoints).toBe(1);
+    });
+
+    if (factory.reopen) {
+      const reopen = factory.reopen;
+      it('shares counters with another instance over the same data (another broker process)', async () => {
+        const second = await reopen(fakeClock());
+        try {
+          const [mine, theirs] = [await store.limiter(options), await second.limiter(options)];
+          const results = await Promise.allSettled(
+            Array.from({ length: 100 }, (_, i) => (i % 2 ? mine : theirs).consume('shared')),
+          );
+          expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+        } finally {
+          await second.close();
+        }
       });
     }
   });
