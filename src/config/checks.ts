@@ -4,7 +4,8 @@ import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { AA, contrastRatio } from './contrast.ts';
 import type { Client, Library, Realm, ResolvedAuthenticator } from './load.ts';
-import { patternProblem, patternsOverlap } from './patterns.ts';
+import { overlapProblems } from './overlaps.ts';
+import { patternProblem } from './patterns.ts';
 import type { ClientConfig, ParsedConfig, SecretRef } from './schema.ts';
 
 const LOGO_TYPES = new Set(['.png', '.jpg', '.jpeg', '.svg']);
@@ -103,21 +104,7 @@ export function checkLibraries(
     };
   });
 
-  // A card that two realms could claim would get two different accountIds
-  // depending on which library page the patron used.
-  libraries.forEach((a, i) => {
-    libraries.slice(i + 1).forEach((b, j) => {
-      if (a.realm === b.realm) return;
-      for (const pa of a.cardPatterns) {
-        for (const pb of b.cardPatterns) {
-          if (patternProblem(pa) || patternProblem(pb) || !patternsOverlap(pa, pb)) continue;
-          problems.push(
-            `libraries[${i}].cardPatterns: ${JSON.stringify(pa)} overlaps ${JSON.stringify(pb)} of library "${b.id}" (libraries[${i + j + 1}]) in another realm; a card could belong to both`,
-          );
-        }
-      }
-    });
-  });
+  problems.push(...overlapProblems(libraries));
 
   if (config.outbound.ca && !config.outbound.allowPrivateAddresses) {
     problems.push('outbound.ca: only used with outbound.allowPrivateAddresses (public vendors need no extra CA)');
