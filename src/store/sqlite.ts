@@ -1,7 +1,7 @@
 // The embedded default: one SQLite file (better-sqlite3, WAL). Synchronous
 // calls are fine here: each is a single indexed statement well under a
 // millisecond, far cheaper than the async hop a worker thread would cost.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { type RateLimiterAbstract, RateLimiterSQLite } from 'rate-limiter-flexible';
@@ -47,7 +47,14 @@ export class SqliteStore implements Store {
 
   constructor(path: string, options: StoreOptions = {}) {
     this.#now = options.now ?? Date.now;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      // 0600 whatever the umask: SQLite gives the -wal and -shm files the
+      // database file's mode, so creating (or tightening) it first covers all
+      // three; an older installation's 0644 files are tightened too.
+      closeSync(openSync(path, 'a', 0o600));
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
+    }
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
