@@ -36,7 +36,7 @@ export function checkLibraries(
   const realms = new Map<string, Realm>();
   config.realms.forEach((realm, i) => {
     if (realms.has(realm.id)) problems.push(`realms[${i}].id: duplicate; found ${JSON.stringify(realm.id)}`);
-    realms.set(realm.id, { id: realm.id, scope: realm.scope ?? issuerHost });
+    realms.set(realm.id, { id: realm.id, scope: realm.scope ?? issuerHost, name: realm.name });
   });
 
   const seen = new Set<string>();

@@ -19,6 +19,8 @@ import {
 export interface Realm {
   id: string;
   scope: string;
+  // Display name of the system or consortium, for the chooser.
+  name?: string | undefined;
 }
 
 export interface ResolvedAuthenticator {

@@ -100,6 +100,14 @@ export const librarySchema = z.strictObject({
 export const realmSchema = z.strictObject({
   id: id.describe('realm id: part of every accountId, so never rename it'),
   scope: domain.optional().describe('domain after the `@` of pseudonyms; default: the issuer host'),
+  name: z
+    .string()
+    .min(1)
+    .max(120)
+    .optional()
+    .describe(
+      'the library system or consortium as patrons know it (e.g. "Boone County Libraries"): heads its libraries on the chooser and is searched; default: none (its libraries are listed by their own names)',
+    ),
 });
 
 // Vendors, as OIDC clients, use RFC 7591 registration metadata names.

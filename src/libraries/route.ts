@@ -37,15 +37,16 @@ export function route(libraries: ReadonlyMap<string, Library>, input: RouteInput
   return { kind: 'undecided', candidates: all };
 }
 
-// The chooser's search: name, short name and town, ignoring case and accents.
-const fold = (text: string) => text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+// The chooser's search: name, short name, town and the system's name,
+// ignoring case and accents.
+export const fold = (text: string) => text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
 
 export function searchLibraries(libraries: readonly Library[], query: string): Library[] {
   const words = fold(query).split(/\s+/).filter(Boolean);
   const sorted = [...libraries].sort((a, b) => a.name.localeCompare(b.name));
   if (words.length === 0) return sorted;
   return sorted.filter((l) => {
-    const haystack = fold([l.name, l.shortName ?? '', l.town ?? ''].join(' '));
+    const haystack = fold([l.name, l.shortName ?? '', l.town ?? '', l.realm.name ?? ''].join(' '));
     return words.every((w) => haystack.includes(w));
   });
 }

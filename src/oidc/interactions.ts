@@ -10,7 +10,8 @@ import { type InteractionResults, errors as oidcErrors } from 'oidc-provider';
 import { normaliseCredentials } from '../auth/credentials.ts';
 import { brandingOf } from '../libraries/assets.ts';
 import type { Library } from '../libraries/library.ts';
-import { route, searchLibraries } from '../libraries/route.ts';
+import { chooserView } from '../libraries/chooser.ts';
+import { route } from '../libraries/route.ts';
 import type { Consents } from '../policy/consent.ts';
 import type { VendorPolicies } from '../policy/vendors.ts';
 import type { Csrf } from '../security/csrf.ts';
@@ -125,17 +126,40 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   }
 
   function renderChooser(ctx: Context, d: Details, candidates: Library[], query: string, error?: string): void {
+    const action = `/interaction/${d.uid}/libraries`;
+    const letter = typeof ctx.query.letter === 'string' ? ctx.query.letter : undefined;
+    const view = chooserView(candidates, {
+      query,
+      letter,
+      page: Number(ctx.query.page) || 1,
+      searchFirst: error !== undefined,
+    });
+    const link = (params: Record<string, string | undefined>) => {
+      const search = new URLSearchParams(
+        Object.entries({ q: query || undefined, ...params }).filter((e): e is [string, string] => e[1] !== undefined),
+      ).toString();
+      return search ? `${action}?${search}` : action;
+    };
     sendPage(ctx, views, 'chooser', {
       title: views.t('chooser.title'),
-      action: `/interaction/${d.uid}/libraries`,
+      action,
       abort: `/interaction/${d.uid}/abort`,
       query,
       error,
-      libraries: searchLibraries(candidates, query).map((l) => ({
-        name: l.name,
-        town: l.town,
-        href: `/interaction/${d.uid}?library=${encodeURIComponent(l.id)}`,
+      total: view.total,
+      letters: view.letters.map((l) => ({ letter: l, href: link({ letter: l }), current: l === view.letter })),
+      groups: view.groups.map((g) => ({
+        system: g.system,
+        libraries: g.libraries.map((l) => ({
+          name: l.name,
+          town: l.town,
+          href: `/interaction/${d.uid}?library=${encodeURIComponent(l.id)}`,
+        })),
       })),
+      page: view.page,
+      pages: view.pages,
+      previous: view.page > 1 ? link({ letter: view.letter, page: String(view.page - 1) }) : undefined,
+      next: view.page < view.pages ? link({ letter: view.letter, page: String(view.page + 1) }) : undefined,
     });
   }
 

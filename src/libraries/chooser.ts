@@ -1,0 +1,60 @@
+// What the chooser shows, for a town's one library or a state's thousand:
+// libraries grouped under their system's name (the realm's display name),
+// searchable, navigable by first letter and paged, all without JavaScript.
+// Pure: the page only renders what this returns.
+import type { Library } from './library.ts';
+import { fold, searchLibraries } from './route.ts';
+
+export const CHOOSER_PAGE = 50;
+
+export interface ChooserGroup {
+  // The system's name; undefined for libraries listed under their own name.
+  system: string | undefined;
+  libraries: Library[];
+}
+
+export interface ChooserView {
+  groups: ChooserGroup[];
+  // First letters that have libraries (shown when the list is long).
+  letters: string[];
+  letter: string | undefined;
+  page: number;
+  pages: number;
+  // Libraries matching the query and letter, on every page.
+  total: number;
+}
+
+export interface ChooserInput {
+  query: string;
+  letter?: string | undefined;
+  page?: number | undefined;
+  // After a card that matched no library: a long list would bury the
+  // message, so none is shown until the patron searches or picks a letter.
+  searchFirst?: boolean | undefined;
+}
+
+const heading = (l: Library): string => l.realm.name ?? l.name;
+const initial = (l: Library): string => {
+  const first = fold(heading(l)).charAt(0).toUpperCase();
+  return /\p{L}/u.test(first) ? first : '#';
+};
+
+export function chooserView(all: readonly Library[], input: ChooserInput, pageSize = CHOOSER_PAGE): ChooserView {
+  const long = all.length > pageSize;
+  const letters = long ? [...new Set(all.map(initial))].sort() : [];
+  const letter = input.letter && letters.includes(input.letter) ? input.letter : undefined;
+  const listed = input.searchFirst && long && !input.query && !letter ? [] : searchLibraries(all, input.query);
+  const matching = listed
+    .filter((l) => !letter || initial(l) === letter)
+    .sort((a, b) => heading(a).localeCompare(heading(b)) || a.name.localeCompare(b.name));
+  const pages = Math.max(1, Math.ceil(matching.length / pageSize));
+  const page = Math.min(pages, Math.max(1, Math.floor(input.page ?? 1)));
+  const groups: ChooserGroup[] = [];
+  for (const library of matching.slice((page - 1) * pageSize, page * pageSize)) {
+    const system = library.realm.name;
+    const last = groups.at(-1);
+    if (last && last.system === system) last.libraries.push(library);
+    else groups.push({ system, libraries: [library] });
+  }
+  return { groups, letters, letter, page, pages, total: matching.length };
+}
