@@ -65,6 +65,35 @@ describe('patronym patrons', { timeout: 60_000 }, () => {
 
   it('check reports each backend', async () => {
     const result = await cli(['check'], '');
-    expect(result.stdout).toMatch(/^pass {2}l \/ l-file \(file\): 1 patrons in /m);
+    expect(result.stdout).toMatch(/^pass {2}l-file \(file\) for library l: 1 patrons in /m);
+    expect(result.stdout).toContain('1 authenticator for 1 library: 1 answered, 0 failed');
+  });
+
+  it('check asks a shared authenticator once, naming the libraries it serves', async () => {
+    const shared = join(dir, 'consortium.yaml');
+    const libraries = Array.from(
+      { length: 6 },
+      (_, i) =>
+        `{ id: b${i}, name: B${i}, realm: sys, authenticators: [ils, { id: own${i}, kind: file, path: ${join(dir, `missing${i}.yaml`)} }] }`,
+    );
+    writeFileSync(
+      shared,
+      `keys: { dir: ${join(dir, 'keys')} }\nauthenticators: [{ id: ils, kind: file, path: ${join(dir, 'patrons.yaml')} }]\nlibraries:\n${libraries.map((l) => `  - ${l}`).join('\n')}\n`,
+    );
+    const result = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['src/cli/main.ts', 'check'],
+        { env: { ...process.env, PATRONYM_CONFIG: shared } },
+        (error, stdout) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout }),
+      );
+    });
+    const lines = result.stdout.split('\n');
+    expect(lines.filter((l) => l.startsWith('pass  ils '))).toEqual([
+      expect.stringMatching(/^pass {2}ils \(file\) for libraries b0, b1, b2 and 3 more: 1 patrons in /),
+    ]);
+    expect(lines.filter((l) => l.startsWith('FAIL  own'))).toHaveLength(6);
+    expect(result.stdout).toContain('7 authenticators for 6 libraries: 1 answered, 6 failed');
+    expect(result.code).toBe(1);
   });
 });
