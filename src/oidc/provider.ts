@@ -8,6 +8,7 @@ import Provider, {
   errors as oidcErrors,
 } from 'oidc-provider';
 import type { Client, Config } from '../config/load.ts';
+import { describeError } from '../errors.ts';
 import type { Library } from '../libraries/library.ts';
 import type { Logger } from '../log.ts';
 import type { Consents } from '../policy/consent.ts';
@@ -73,6 +74,13 @@ function prompts(policies: VendorPolicies): interactionPolicy.Prompt[] {
   return policy;
 }
 
+// "fetch failed" alone says nothing: follow the causes down to the reason.
+function causes(error: Error): string {
+  const chain: string[] = [];
+  for (let e: unknown = error; e instanceof Error && chain.length < 5; e = e.cause) chain.push(describeError(e));
+  return chain.join(': ');
+}
+
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, keys, store, accounts, libraries, policies, consents, releaseLog, views, log, pseudonyms } = deps;
 
@@ -120,7 +128,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         }
       },
     },
-    fetch: outboundFetch(config.outbound),
+    fetch: outboundFetch(config.outbound, log),
     features: {
       devInteractions: { enabled: false },
       // A vendor may revoke its own tokens, nobody else's.
@@ -218,6 +226,8 @@ export function createProvider(deps: ProviderDeps): Provider {
         event,
         error: error.error ?? error.name,
         description: (error as { error_description?: string }).error_description ?? error.message,
+        // e.g. why a sector document could not be fetched
+        ...(error.cause instanceof Error ? { cause: causes(error.cause) } : {}),
         client: ctx?.oidc?.client?.clientId,
       },
       `oidc: ${event}`,
