@@ -44,8 +44,17 @@ export interface Client extends Omit<ClientConfig, 'client_secret'> {
   client_secret?: string;
 }
 
-export interface Config extends Omit<ParsedConfig, 'realms' | 'libraries' | 'clients' | 'keys' | 'authenticators'> {
+type ParsedStore = ParsedConfig['store'];
+type PostgresStoreInput = Extract<ParsedStore, { kind: 'postgres' }>;
+// The store with its password read (from the file, the environment or a file).
+export type StoreConfig =
+  | Exclude<ParsedStore, { kind: 'postgres' }>
+  | (Omit<PostgresStoreInput, 'password'> & { password?: string });
+
+export interface Config
+  extends Omit<ParsedConfig, 'realms' | 'libraries' | 'clients' | 'keys' | 'authenticators' | 'store'> {
   source: string;
+  store: StoreConfig;
   keys: { dir: string; accountKey?: string; pairwiseKey?: string; pinPepper?: string };
   realms: Realm[];
   libraries: Library[];
@@ -80,6 +89,18 @@ export function resolveSecret(ref: SecretRef, where: string, env: NodeJS.Process
       'config_secret_missing',
       `${where}: cannot read secret file "${ref.file}" (${(error as Error).message})`,
     );
+  }
+}
+
+function resolveStore(store: ParsedStore, env: NodeJS.ProcessEnv, problems: string[]): StoreConfig {
+  if (store.kind !== 'postgres') return store;
+  const { password, ...postgres } = store;
+  if (password === undefined) return postgres;
+  try {
+    return { ...postgres, password: resolveSecret(password, 'store.password', env) };
+  } catch (error) {
+    problems.push((error as Error).message);
+    return postgres;
   }
 }
 
@@ -195,6 +216,13 @@ export function parseConfig(raw: unknown, source: string, options: LoadOptions):
     else problems.push(`PORT (environment): expected a port number; found ${JSON.stringify(env.PORT)}`);
   }
   if (env.ISSUER) input.issuer = env.ISSUER;
+  // The shared database's URL from the environment (a container's usual
+  // way). The file's other postgres settings (pool, TLS, password) stay;
+  // a file naming another kind is overridden.
+  if (env.PATRONYM_STORE_URL) {
+    const file = input.store as { kind?: unknown } | undefined;
+    input.store = { ...(file?.kind === 'postgres' ? file : {}), kind: 'postgres', url: env.PATRONYM_STORE_URL };
+  }
 
   const parsed = configSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) problems.push(...zodProblems(parsed.error));
@@ -220,7 +248,9 @@ export function parseConfig(raw: unknown, source: string, options: LoadOptions):
     }
   }
 
+  const store = resolveStore(config.store, env, problems);
+
   if (problems.length > 0) throw new ConfigError(source, problems);
   const { authenticators: _shared, ...rest } = config;
-  return { ...rest, source, keys, realms, libraries, clients };
+  return { ...rest, source, keys, realms, libraries, clients, store };
 }

@@ -145,6 +145,30 @@ export const storeSchema = z
       kind: z.literal('sqlite'),
       path: z.string().min(1).default('data/patronym.sqlite').describe('database file; its folder is created'),
     }),
+    z.strictObject({
+      kind: z.literal('postgres'),
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'a URL postgres://user@host:port/database')
+        .describe(
+          'the shared database, `postgres://user@host:port/database` (no password here: see `password`); `PATRONYM_STORE_URL` overrides',
+        ),
+      password: secretSchema
+        .optional()
+        .describe('the database user’s password; in production `{ env: NAME }` or `{ file: path }`'),
+      poolSize: z.number().int().min(1).max(200).default(10).describe('connections per broker process'),
+      tls: z
+        .strictObject({
+          ca: z.string().min(1).optional().describe('CA certificate file (PEM) to verify the server with'),
+          rejectUnauthorized: z
+            .boolean()
+            .default(true)
+            .describe('verify the server certificate and host name; `false` only for tests'),
+          servername: z.string().min(1).optional().describe('host name to verify the certificate against'),
+        })
+        .optional()
+        .describe('connect with TLS (as `sslmode=verify-full`); absent: plain, for a database on the same host'),
+    }),
   ])
   .default({ kind: 'sqlite', path: 'data/patronym.sqlite' });
 

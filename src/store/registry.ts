@@ -1,14 +1,41 @@
 // kind → store. The only file that imports concrete stores.
-import type { Config } from '../config/load.ts';
+import type { StoreConfig } from '../config/load.ts';
 import { MemoryStore } from './memory.ts';
+import { PostgresStore } from './postgres.ts';
 import { SqliteStore } from './sqlite.ts';
 import type { Store, StoreOptions } from './store.ts';
 
-export function openStore(config: Config['store'], options: StoreOptions = {}): Store {
+// Opens at once; a postgres store connects and migrates in the background
+// (every call waits for it). Use connectStore to wait and fail early.
+export function openStore(config: StoreConfig, options: StoreOptions = {}): Store {
   switch (config.kind) {
     case 'memory':
       return new MemoryStore(options);
     case 'sqlite':
       return new SqliteStore(config.path, options);
+    case 'postgres':
+      return new PostgresStore({
+        ...options,
+        url: config.url,
+        poolSize: config.poolSize,
+        ...(config.password !== undefined ? { password: config.password } : {}),
+        ...(config.tls ? { tls: config.tls } : {}),
+      });
   }
+}
+
+// Opens a store and resolves once it answers with a schema this broker
+// knows (the process entry and the CLI: a bad URL or a newer schema stops
+// them at start, not at the first sign-in).
+export async function connectStore(config: StoreConfig, options: StoreOptions = {}): Promise<Store> {
+  const store = openStore(config, options);
+  if (store instanceof PostgresStore) {
+    try {
+      await store.ready();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+  return store;
 }

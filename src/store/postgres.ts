@@ -1,0 +1,319 @@
+// The shared store: PostgreSQL through a node-postgres pool, so several
+// broker processes on several machines see one state. Same table shape and
+// semantics as the SQLite store (checked by the same conformance suite).
+//
+// Time comes from the store's clock, passed as a parameter, never the
+// database's now(): the conformance suite runs on a fake clock, and broker
+// machines keep their clocks in step anyway (tokens carry their times).
+//
+// The pool is opened at once but the schema is checked and migrated in the
+// background; every call waits for that, and `ready()` lets main.ts fail at
+// start-up rather than at the first sign-in.
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { type RateLimiterAbstract, RateLimiterPostgres } from 'rate-limiter-flexible';
+import { PatronymError } from '../errors.ts';
+import { migrate } from './postgres-schema.ts';
+import {
+  epochSeconds,
+  type LimiterOptions,
+  type Payload,
+  type Store,
+  type StoredRecord,
+  type StoreOptions,
+} from './store.ts';
+
+export interface PostgresStoreOptions extends StoreOptions {
+  url: string;
+  password?: string;
+  poolSize?: number;
+  tls?: { ca?: string; rejectUnauthorized?: boolean; servername?: string };
+  // How many expired rows one sweep statement deletes (small batches keep
+  // each statement's locks short, so sign-ins never wait behind a sweep).
+  sweepBatch?: number;
+}
+
+// PostgreSQL text cannot hold NUL; ids are opaque to callers, so they are
+// stored escaped (backslash first, so the mapping is one-to-one).
+const encodeId = (id: string): string => id.replace(/\\/g, '\\\\').replace(/\0/g, '\\0');
+const decodeId = (id: string): string => id.replace(/\\(\\|0)/g, (_, c: string) => (c === '0' ? '\0' : '\\'));
+
+const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+const LIVE = '(expires_at IS NULL OR expires_at > $NOW)';
+
+// Writes one record; `$1…$8` as in `#row()`.
+const INSERT = `INSERT INTO records (model, id, payload, grant_id, uid, user_code, account_id, expires_at)
+  VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8)`;
+const UPSERT = `${INSERT} ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
+    uid = excluded.uid, user_code = excluded.user_code, account_id = excluded.account_id,
+    expires_at = excluded.expires_at`;
+
+class UpdateRaced extends Error {}
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  readonly #pool: pg.Pool;
+  readonly #now: () => number;
+  readonly #ready: Promise<void>;
+  readonly #sweepBatch: number;
+
+  constructor(options: PostgresStoreOptions) {
+    this.#now = options.now ?? Date.now;
+    this.#sweepBatch = options.sweepBatch ?? 500;
+    const tls = options.tls;
+    this.#pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      ...(options.password !== undefined ? { password: options.password } : {}),
+      ...(tls
+        ? {
+            ssl: {
+              rejectUnauthorized: tls.rejectUnauthorized ?? true,
+              ...(tls.ca ? { ca: readFileSync(tls.ca, 'utf8') } : {}),
+              ...(tls.servername ? { servername: tls.servername } : {}),
+            },
+          }
+        : {}),
+      // A connection the database dropped (restart, failover) is replaced,
+      // not handed out again.
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 10_000,
+    });
+    // An idle client losing its connection emits 'error' on the pool; the
+    // next query gets a fresh connection, so it is no reason to crash.
+    this.#pool.on('error', () => {});
+    this.#ready = this.#open(options.url);
+    this.#ready.catch(() => {}); // reported by ready() and by every call
+  }
+
+  async #open(url: string): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw new PatronymError('store_unavailable', `store: cannot connect to postgres at "${redact(url)}"`, {
+        cause: error,
+      });
+    }
+    try {
+      await migrate(client);
+    } finally {
+      client.release();
+    }
+  }
+
+  // Resolves once the database answers and its schema is current.
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  async #query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    await this.#ready;
+    return this.#pool.query<R>(text, values);
+  }
+
+  #time(ms: number): Date {
+    return new Date(ms);
+  }
+
+  #row(model: string, id: string, payload: Payload, expiresIn?: number): unknown[] {
+    return [
+      model,
+      encodeId(id),
+      JSON.stringify(payload),
+      str(payload.grantId),
+      str(payload.uid),
+      str(payload.userCode),
+      str(payload.accountId),
+      expiresIn === undefined ? null : this.#time(this.#now() + expiresIn * 1000),
+    ];
+  }
+
+  async upsert(model: string, id: string, payload: Payload, expiresIn?: number): Promise<void> {
+    await this.#query(UPSERT, this.#row(model, id, payload, expiresIn));
+  }
+
+  async #one(where: string, values: unknown[]): Promise<Payload | undefined> {
+    const now = `$${values.length + 1}`;
+    const { rows } = await this.#query<{ payload: Payload }>(
+      `SELECT payload FROM records WHERE ${where} AND ${LIVE.replace('$NOW', now)} LIMIT 1`,
+      [...values, this.#time(this.#now())],
+    );
+    return rows[0]?.payload;
+  }
+
+  async find(model: string, id: string): Promise<Payload | undefined> {
+    return this.#one('model = $1 AND id = $2', [model, encodeId(id)]);
+  }
+
+  async findByUid(model: string, uid: string): Promise<Payload | undefined> {
+    return this.#one('model = $1 AND uid = $2', [model, uid]);
+  }
+
+  async findByUserCode(model: string, userCode: string): Promise<Payload | undefined> {
+    return this.#one('model = $1 AND user_code = $2', [model, userCode]);
+  }
+
+  // A transaction holding the row lock (SELECT … FOR UPDATE) from the read
+  // to the write, so concurrent updates from any instance queue up and none
+  // is lost. A missing row cannot be locked: the insert then uses ON
+  // CONFLICT DO NOTHING, and if another transaction inserted first the whole
+  // update runs again against its row.
+  async update(
+    model: string,
+    id: string,
+    change: (current: Payload | undefined) => Payload,
+    expiresIn?: number,
+  ): Promise<Payload> {
+    await this.#ready;
+    for (;;) {
+      const client = await this.#pool.connect();
+      try {
+        await client.query('BEGIN');
+        const { rows } = await client.query<{ payload: Payload; expires_at: Date | null }>(
+          'SELECT payload, expires_at FROM records WHERE model = $1 AND id = $2 FOR UPDATE',
+          [model, encodeId(id)],
+        );
+        const found = rows[0];
+        const live = found && (found.expires_at === null || found.expires_at.getTime() > this.#now());
+        const payload = change(live ? found.payload : undefined);
+        const values = this.#row(model, id, payload, expiresIn);
+        if (found) {
+          await client.query(UPSERT, values);
+        } else {
+          const inserted = await client.query(`${INSERT} ON CONFLICT DO NOTHING`, values);
+          if (inserted.rowCount === 0) throw new UpdateRaced();
+        }
+        await client.query('COMMIT');
+        return structuredClone(payload);
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        if (!(error instanceof UpdateRaced)) throw error;
+      } finally {
+        client.release();
+      }
+    }
+  }
+
+  // One statement, so it is atomic across instances; a record already
+  // consumed keeps its first time.
+  async consume(model: string, id: string): Promise<void> {
+    await this.#query(
+      `UPDATE records SET payload = payload || jsonb_build_object('consumed', $3::bigint)
+        WHERE model = $1 AND id = $2 AND NOT payload ? 'consumed'`,
+      [model, encodeId(id), epochSeconds(this.#now)],
+    );
+  }
+
+  async destroy(model: string, id: string): Promise<void> {
+    await this.#query('DELETE FROM records WHERE model = $1 AND id = $2', [model, encodeId(id)]);
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.#query('DELETE FROM records WHERE grant_id = $1', [grantId]);
+  }
+
+  async #many(where: string, values: unknown[]): Promise<StoredRecord[]> {
+    const now = `$${values.length + 1}`;
+    const { rows } = await this.#query<{ model: string; id: string; payload: Payload }>(
+      `SELECT model, id, payload FROM records WHERE ${where} AND ${LIVE.replace('$NOW', now)} ORDER BY model, id`,
+      [...values, this.#time(this.#now())],
+    );
+    return rows.map((row) => ({ model: row.model, id: decodeId(row.id), payload: row.payload }));
+  }
+
+  async findByAccount(accountId: string): Promise<StoredRecord[]> {
+    return this.#many('account_id = $1', [accountId]);
+  }
+
+  async list(model: string): Promise<StoredRecord[]> {
+    return this.#many('model = $1', [model]);
+  }
+
+  // One statement (INSERT … ON CONFLICT DO UPDATE takes the row lock), so
+  // concurrent increments from any instance cannot lose a count.
+  async increment(model: string, id: string, expiresIn: number): Promise<number> {
+    const now = this.#now();
+    const { rows } = await this.#query<{ n: number }>(
+      `INSERT INTO records (model, id, payload, expires_at) VALUES ($1, $2, '{"n":1}', $4)
+       ON CONFLICT (model, id) DO UPDATE SET
+         payload = CASE WHEN records.expires_at IS NOT NULL AND records.expires_at <= $3 THEN '{"n":1}'::jsonb
+                        ELSE records.payload || jsonb_build_object('n', coalesce((records.payload->>'n')::bigint, 0) + 1) END,
+         expires_at = CASE WHEN records.expires_at IS NOT NULL AND records.expires_at <= $3 THEN $4
+                           ELSE records.expires_at END
+       RETURNING (payload->>'n')::bigint AS n`,
+      [model, encodeId(id), this.#time(now), this.#time(now + expiresIn * 1000)],
+    );
+    return Number(rows[0]?.n ?? 1);
+  }
+
+  // rate-limiter-flexible's own table layout, created by migration 2 under
+  // the migration lock (its own CREATE TABLE IF NOT EXISTS races between
+  // instances starting together), hence `tableCreated`. Its upsert is one
+  // INSERT … ON CONFLICT statement: atomic across instances.
+  async limiter(options: LimiterOptions): Promise<RateLimiterAbstract> {
+    await this.#ready;
+    return new RateLimiterPostgres({
+      ...options,
+      storeClient: this.#pool,
+      storeType: 'pool',
+      tableName: 'limiter_counters',
+      tableCreated: true,
+    });
+  }
+
+  // Expired rows in batches, each its own short statement; rows a sign-in
+  // holds locked are skipped (the next sweep gets them), so the sweep never
+  // makes a sign-in wait.
+  async sweep(): Promise<Record<string, number>> {
+    const removed: Record<string, number> = {};
+    const now = this.#time(this.#now());
+    for (;;) {
+      const { rows } = await this.#query<{ model: string }>(
+        `DELETE FROM records WHERE ctid IN (
+           SELECT ctid FROM records WHERE expires_at IS NOT NULL AND expires_at <= $1
+           LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING model`,
+        [now, this.#sweepBatch],
+      );
+      for (const row of rows) removed[row.model] = (removed[row.model] ?? 0) + 1;
+      if (rows.length < this.#sweepBatch) break;
+    }
+    // Spent limiter counters; rate-limiter-flexible expires on the wall
+    // clock (epoch ms in a bigint), hence Date.now.
+    for (;;) {
+      const { rowCount } = await this.#query(
+        `DELETE FROM limiter_counters WHERE ctid IN (
+           SELECT ctid FROM limiter_counters WHERE expire IS NOT NULL AND expire <= $1
+           LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+        [Date.now(), this.#sweepBatch],
+      );
+      if ((rowCount ?? 0) < this.#sweepBatch) break;
+    }
+    return removed;
+  }
+
+  // A no-op here. PostgreSQL keeps deleted row versions in the table's
+  // pages until VACUUM reclaims them (autovacuum does, soon after a sweep);
+  // forcing VACUUM from a request would take locks and I/O on a database the
+  // library may share with other systems, and could not reach the WAL
+  // archive or replicas anyway. The database's own retention (WAL, backups)
+  // is the DBA's to set; the README's deployment section says so.
+  async scrub(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.#ready.catch(() => {});
+    if (!this.#pool.ended) await this.#pool.end();
+  }
+}
+
+// The URL without its password, for messages.
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}
