@@ -200,7 +200,7 @@ export function createBroker(deps: AppDeps): Broker {
   // Vendor onboarding: the button kit and the guide (docs/vendors.md).
   const button = buttonRoutes({
     issuer: config.issuer,
-    libraries: [...libraries.values()].map((l) => ({ id: l.id, name: l.name })),
+    libraries: [...libraries.values()],
     views,
   });
   provider.use(button.routes());

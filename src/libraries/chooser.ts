@@ -2,19 +2,18 @@
 // libraries grouped under their system's name (the realm's display name),
 // searchable, navigable by first letter and paged, all without JavaScript.
 // Pure: the page only renders what this returns.
-import type { Library } from './library.ts';
-import { fold, searchLibraries } from './route.ts';
+import { fold, type Listable, searchLibraries } from './route.ts';
 
 export const CHOOSER_PAGE = 50;
 
-export interface ChooserGroup {
+export interface ChooserGroup<L extends Listable = Listable> {
   // The system's name; undefined for libraries listed under their own name.
   system: string | undefined;
-  libraries: Library[];
+  libraries: L[];
 }
 
-export interface ChooserView {
-  groups: ChooserGroup[];
+export interface ChooserView<L extends Listable = Listable> {
+  groups: ChooserGroup<L>[];
   // First letters that have libraries (shown when the list is long).
   letters: string[];
   letter: string | undefined;
@@ -33,13 +32,17 @@ export interface ChooserInput {
   searchFirst?: boolean | undefined;
 }
 
-const heading = (l: Library): string => l.realm.name ?? l.name;
-const initial = (l: Library): string => {
+const heading = (l: Listable): string => l.realm.name ?? l.name;
+const initial = (l: Listable): string => {
   const first = fold(heading(l)).charAt(0).toUpperCase();
   return /\p{L}/u.test(first) ? first : '#';
 };
 
-export function chooserView(all: readonly Library[], input: ChooserInput, pageSize = CHOOSER_PAGE): ChooserView {
+export function chooserView<L extends Listable>(
+  all: readonly L[],
+  input: ChooserInput,
+  pageSize = CHOOSER_PAGE,
+): ChooserView<L> {
   const long = all.length > pageSize;
   const letters = long ? [...new Set(all.map(initial))].sort() : [];
   const letter = input.letter && letters.includes(input.letter) ? input.letter : undefined;
@@ -49,7 +52,7 @@ export function chooserView(all: readonly Library[], input: ChooserInput, pageSi
     .sort((a, b) => heading(a).localeCompare(heading(b)) || a.name.localeCompare(b.name));
   const pages = Math.max(1, Math.ceil(matching.length / pageSize));
   const page = Math.min(pages, Math.max(1, Math.floor(input.page ?? 1)));
-  const groups: ChooserGroup[] = [];
+  const groups: ChooserGroup<L>[] = [];
   for (const library of matching.slice((page - 1) * pageSize, page * pageSize)) {
     const system = library.realm.name;
     const last = groups.at(-1);

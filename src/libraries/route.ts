@@ -41,7 +41,16 @@ export function route(libraries: ReadonlyMap<string, Library>, input: RouteInput
 // ignoring case and accents.
 export const fold = (text: string) => text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
 
-export function searchLibraries(libraries: readonly Library[], query: string): Library[] {
+// What the chooser needs of a library (the button kit lists them too).
+export interface Listable {
+  id: string;
+  name: string;
+  shortName?: string | undefined;
+  town?: string | undefined;
+  realm: { name?: string | undefined };
+}
+
+export function searchLibraries<L extends Listable>(libraries: readonly L[], query: string): L[] {
   const words = fold(query).split(/\s+/).filter(Boolean);
   const sorted = [...libraries].sort((a, b) => a.name.localeCompare(b.name));
   if (words.length === 0) return sorted;

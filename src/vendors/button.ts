@@ -5,6 +5,8 @@
 // asset is built once, at start-up, from the theme table in button-style.ts.
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import { CHOOSER_PAGE, chooserView } from '../libraries/chooser.ts';
+import type { Listable } from '../libraries/route.ts';
 import type { Views } from '../views.ts';
 import { buttonCss, buttonSvg, CLASS, iconSvg, type Theme } from './button-style.ts';
 import { PAGE_CSS, servePageCss } from './page-css.ts';
@@ -12,7 +14,7 @@ import { buttonSnippets } from './snippets.ts';
 
 export interface ButtonDeps {
   issuer: string;
-  libraries: readonly { id: string; name: string }[];
+  libraries: readonly Listable[];
   views: Views;
 }
 
@@ -44,6 +46,14 @@ export function buttonRoutes(deps: ButtonDeps): Router {
     const asked = typeof ctx.query.library === 'string' ? ctx.query.library : '';
     // An unknown id is not echoed: the snippets leave the choice to the patron.
     const library = libraries.find((l) => l.id === asked);
+    // A consortium's thousand libraries are searched and paged, as on the
+    // patron's chooser, rather than put in one select of a thousand options.
+    const query = typeof ctx.query.q === 'string' ? ctx.query.q.slice(0, 100) : '';
+    const long = libraries.length > CHOOSER_PAGE;
+    const view = long
+      ? chooserView(libraries, { query, page: Number(ctx.query.page) || 1, searchFirst: true })
+      : undefined;
+    const pageLink = (page: number) => `/button?${new URLSearchParams({ q: query, page: String(page) })}`;
     ctx.type = 'html';
     ctx.set('Cache-Control', PAGE_CACHE);
     ctx.body = views.render('button', {
@@ -52,7 +62,20 @@ export function buttonRoutes(deps: ButtonDeps): Router {
       buttonClass: CLASS,
       icon: iconSvg(),
       pageCss: PAGE_CSS,
-      libraries,
+      libraries: long ? [] : libraries,
+      search: view && {
+        query,
+        total: view.total,
+        groups: view.groups.map((g) => ({
+          system: g.system,
+          libraries: g.libraries.map((l) => ({
+            name: l.name,
+            href: `/button?library=${encodeURIComponent(l.id)}#html`,
+          })),
+        })),
+        previous: view.page > 1 ? pageLink(view.page - 1) : undefined,
+        next: view.page < view.pages ? pageLink(view.page + 1) : undefined,
+      },
       library,
       snippets: buttonSnippets({ issuer, label, library }),
     });

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AA, contrastRatio } from '../../../src/config/contrast.ts';
+import type { Listable } from '../../../src/libraries/route.ts';
 import { securityHeaders } from '../../../src/security/headers.ts';
 import { buttonRoutes } from '../../../src/vendors/button.ts';
 import { THEMES } from '../../../src/vendors/button-style.ts';
@@ -13,7 +14,7 @@ import { createViews } from '../../../src/views.ts';
 const ISSUER = 'https://signin.library.example';
 const LABEL = 'Sign in with your library';
 
-async function serve(libraries: { id: string; name: string }[]): Promise<{ url: string; server: Server }> {
+async function serve(libraries: Listable[]): Promise<{ url: string; server: Server }> {
   const app = new Koa();
   app.use(securityHeaders());
   const router = buttonRoutes({ issuer: ISSUER, libraries, views: createViews() });
@@ -47,10 +48,10 @@ describe('button kit', () => {
   let one: { url: string; server: Server };
   beforeAll(async () => {
     many = await serve([
-      { id: 'springfield', name: 'Springfield Public Library' },
-      { id: 'shelbyville', name: 'Shelbyville <b>Library</b> & "Annex"' },
+      { id: 'springfield', name: 'Springfield Public Library', realm: {} },
+      { id: 'shelbyville', name: 'Shelbyville <b>Library</b> & "Annex"', realm: {} },
     ]);
-    one = await serve([{ id: 'springfield', name: 'Springfield Public Library' }]);
+    one = await serve([{ id: 'springfield', name: 'Springfield Public Library', realm: {} }]);
   });
   afterAll(() => {
     many.server.close();
@@ -155,5 +156,31 @@ describe('button kit', () => {
     const page = await (await fetch(`${one.url}/button`)).text();
     expect(page).not.toContain('<select');
     expect(page).toContain(LABEL);
+  });
+});
+
+describe('button kit for a consortium', () => {
+  let big: { url: string; server: Server };
+  beforeAll(async () => {
+    const libraries = Array.from({ length: 1000 }, (_, i) => ({
+      id: `lib${i}`,
+      name: `Branch ${String(i).padStart(4, '0')}`,
+      town: `Town ${i}`,
+      realm: { name: i < 20 ? 'Boone County Libraries' : `System ${Math.floor(i / 20)}` },
+    }));
+    big = await serve(libraries);
+  });
+  afterAll(() => big.server.close());
+
+  it('offers a search instead of a list of 1,000 options, and finds a system’s branches', async () => {
+    const page = await (await fetch(`${big.url}/button`)).text();
+    expect(page).not.toContain('<select');
+    expect(page).toContain('name="q"');
+    expect(page.length).toBeLessThan(30_000);
+    const found = await (await fetch(`${big.url}/button?q=boone`)).text();
+    expect([...found.matchAll(/href="\/button\?library=lib\d+#html"/g)]).toHaveLength(20);
+    expect(found).toContain('<h3 class="system">Boone County Libraries</h3>');
+    const chosen = await (await fetch(`${big.url}/button?library=lib7`)).text();
+    expect(fromHtml(snippets(chosen).join('\n'))).toContain('library=lib7');
   });
 });
