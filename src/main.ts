@@ -3,6 +3,7 @@
 import { authenticatorKinds } from './auth/registry.ts';
 import { type Config, ConfigError, loadConfigFile } from './config/load.ts';
 import { describeError } from './errors.ts';
+import { libraryCounts } from './libraries/library.ts';
 import { createLogger } from './log.ts';
 import { loadKeys } from './security/keys.ts';
 import { createBrokerServer } from './server.ts';
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
         port: config.port,
         store: store.kind,
         config: configPath,
-        libraries: [...running.current().broker.libraries.keys()],
+        ...libraryCounts(running.current().broker.libraries),
       },
       `patronym: listening on ${config.host}:${config.port} as ${config.issuer}`,
     );

@@ -80,3 +80,8 @@ export function buildLibraries(
   );
   return { libraries, authenticators: [...instances.values()] };
 }
+
+// For log lines: how many libraries and realms, never the list.
+export function libraryCounts(libraries: ReadonlyMap<string, Library>): { libraries: number; realms: number } {
+  return { libraries: libraries.size, realms: new Set([...libraries.values()].map((l) => l.realm.id)).size };
+}
