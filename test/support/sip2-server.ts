@@ -8,6 +8,9 @@
 // AY/AZ switches error detection off for the session; messages before a
 // successful 93 (when a login is configured), or of an unknown type, close
 // the connection without a reply; 97 re-sends this connection's last reply.
+//
+// Quirks reproduce what issue 13 saw a real server (Evergreen's SIPServer)
+// do, one switch per finding, so the tests keep each one fixed.
 import net, { type Server, type Socket } from 'node:net';
 import tls from 'node:tls';
 import { patronReply, SIP2_PATRONS, type SimPatron, type Sip2Dialect, simTimestamp } from './sip2-dialects.ts';
@@ -19,18 +22,40 @@ type Encoding = 'utf-8' | 'latin1';
 // Misbehaviours apply to replies to the message codes in `on` (default: the
 // patron requests 63 and 23, including 97 re-sends of those replies), at
 // most `times` times (default: until changed).
-export type Misbehaviour = { on?: string[]; times?: number } & (
+// `cleanResends`: a 97 re-send is never misbehaved, so a damaged reply can
+// always be recovered.
+export type Misbehaviour = { on?: string[]; times?: number; cleanResends?: boolean } & (
   | { kind: 'bad-checksum' } // reply with a wrong AZ
   | { kind: 'split'; gapMs?: number } // reply in three writes
   | { kind: 'two-in-one'; order?: 'duplicate' | 'stale-first' } // two replies in one write
   | { kind: 'slow'; ms: number } // reply late
   | { kind: 'drop' } // close the connection instead of replying
-  | { kind: 'resend' } // answer 96
+  | { kind: 'resend'; close?: boolean } // answer 96 (and then close, as Evergreen does after a bad 93)
   | { kind: 'garbage'; bytes?: Uint8Array } // send these bytes instead of the reply
   | { kind: 'silent' } // never reply
 );
 
+export interface Sip2Quirks {
+  // "resends with AY0": a 97 is answered with the last reply re-framed with
+  // sequence number 0, whatever the request's was.
+  resendWithSeqZero?: boolean;
+  // How AA is echoed in a 64/24: "ascii" as an ASCII SIP account does
+  // (a known card as its record's barcode with accents stripped, an unknown
+  // one as its UTF-8 bytes read as Latin-1 and then stripped: müller →
+  // mA?ller); "double-encoded" as a UTF-8 account does for unknown cards
+  // (UTF-8 bytes read as Latin-1, encoded again: müller → mÃ¼ller).
+  echo?: 'faithful' | 'ascii' | 'double-encoded';
+  // "idle timeout N s": close a connection that sent nothing this long.
+  idleTimeoutMs?: number;
+  // "replays last reply to new connections": like a pre-forking server
+  // whose workers keep their last reply, a new connection is served by the
+  // worker idle longest and a 97 on it, before any login, re-sends that
+  // worker's last reply, which may be another client's patron record.
+  replayToNewConnections?: boolean;
+}
+
 export interface Sip2ServerOptions {
+  quirks?: Sip2Quirks;
   dialect?: Sip2Dialect;
   patrons?: readonly SimPatron[];
   institution?: string;
@@ -60,6 +85,7 @@ export interface Sip2Simulator {
   stop(): Promise<void>;
   setMisbehaviour(misbehaviour: Misbehaviour | undefined): void;
   setDialect(dialect: Sip2Dialect): void;
+  setQuirks(quirks: Sip2Quirks): void;
   // Closes every open connection, as a restarted server would.
   dropConnections(): void;
   // Open connections now.
@@ -75,6 +101,15 @@ export interface Sip2Simulator {
 
 const FIXED: Record<string, number> = { '93': 2, '99': 8, '63': 31, '23': 21, '35': 18, '97': 0 };
 
+// What an ASCII account or a double-decoding server makes of a card in AA
+// (see Sip2Quirks.echo).
+export function mangleEcho(echo: 'ascii' | 'double-encoded', card: string, known: boolean): string {
+  const misread = Buffer.from(card, 'utf8').toString('latin1');
+  if (echo === 'double-encoded') return known ? card : misread;
+  const stripped = (known ? card : misread).normalize('NFD').replace(/\p{M}/gu, '');
+  return stripped.replace(/[^\x20-\x7e]/g, '?');
+}
+
 function sum16(bytes: Uint8Array): number {
   let s = 0;
   for (const b of bytes) s += b;
@@ -85,10 +120,17 @@ export function simChecksum(bytes: Uint8Array): string {
   return ((0x10000 - sum16(bytes)) & 0xffff).toString(16).toUpperCase().padStart(4, '0');
 }
 
+// A server process that serves one connection at a time and keeps its last
+// reply between connections (replayToNewConnections).
+interface Worker {
+  lastReply?: Buffer;
+  lastBody?: string;
+}
+
 interface Session {
+  worker: Worker;
   loggedIn: boolean;
   errorDetection: boolean;
-  lastReply?: Buffer;
   lastCode?: string;
   queue: Promise<void>;
   pending: Buffer;
@@ -103,6 +145,9 @@ export async function startSip2Server(options: Sip2ServerOptions = {}): Promise<
   const login = options.login ?? false;
   const clock = options.clock ?? (() => new Date());
   let misbehaviour: Misbehaviour | undefined;
+  let quirks: Sip2Quirks = { ...options.quirks };
+  // Idle workers, longest idle first (replayToNewConnections).
+  const workers: Worker[] = [];
   let accepted = 0;
   let overlapped = 0;
   const sockets = new Set<Socket>();
@@ -130,20 +175,25 @@ export async function startSip2Server(options: Sip2ServerOptions = {}): Promise<
       );
     }
     if (code === '63' || code === '23') {
-      const patron = patrons.get(fields.get('AA') ?? '');
-      return patronReply(dialect, { code, language: fixed.slice(0, 3), fields }, patron, institution, clock());
+      const card = fields.get('AA') ?? '';
+      const patron = patrons.get(card);
+      const body = patronReply(dialect, { code, language: fixed.slice(0, 3), fields }, patron, institution, clock());
+      const echo = quirks.echo ?? 'faithful';
+      if (echo === 'faithful') return body;
+      const sent = `|AA${patron?.card ?? card}|`;
+      return body.replace(sent, `|AA${mangleEcho(echo, card, patron !== undefined)}|`);
     }
     if (code === '35') return `36Y${simTimestamp(clock())}AO${institution}|AA${fields.get('AA') ?? ''}|`;
     return 'close';
   };
 
-  const send = async (socket: Socket, session: Session, reply: Buffer, forCode: string): Promise<void> => {
+  const send = async (socket: Socket, session: Session, reply: Buffer, forCode: string, resend = false) => {
     const m = misbehaviour;
     const applies =
       m !== undefined && (m.on ?? ['63', '23']).includes(forCode) && (m.times ?? Number.POSITIVE_INFINITY) > 0;
-    const previous = session.lastReply;
-    session.lastReply = reply;
-    if (!applies) {
+    const previous = session.worker.lastReply;
+    session.worker.lastReply = reply;
+    if (!applies || (m.cleanResends && resend)) {
       socket.write(reply);
       return;
     }
@@ -175,8 +225,9 @@ export async function startSip2Server(options: Sip2ServerOptions = {}): Promise<
         socket.destroy();
         return;
       case 'resend':
-        session.lastReply = previous;
+        session.worker.lastReply = previous;
         socket.write(frame('96', session, undefined));
+        if (m.close) socket.end();
         return;
       case 'garbage':
         socket.write(m.bytes ?? Buffer.from([0x00, 0xff, 0x67, 0x61, 0x72, 0x62, 0x61, 0x67, 0x65, 0x1b, 0x0d]));
@@ -220,8 +271,11 @@ export async function startSip2Server(options: Sip2ServerOptions = {}): Promise<
       if (piece.length >= 2) fields.set(piece.slice(0, 2), piece.slice(2));
     received.push({ code, fields, errorDetection: session.errorDetection });
     if (code === '97') {
-      if (session.lastReply) await send(socket, session, session.lastReply, session.lastCode ?? '97');
-      else socket.write(frame('96', session, undefined));
+      const { lastReply, lastBody } = session.worker;
+      if (!lastReply) socket.write(frame('96', session, undefined));
+      else if (quirks.resendWithSeqZero && lastBody !== undefined && session.errorDetection) {
+        await send(socket, session, frame(lastBody, session, '0'), session.lastCode ?? '97', true);
+      } else await send(socket, session, lastReply, session.lastCode ?? '97', true);
       return;
     }
     if (login && !session.loggedIn && code !== '93') {
@@ -234,15 +288,28 @@ export async function startSip2Server(options: Sip2ServerOptions = {}): Promise<
       return;
     }
     session.lastCode = code;
+    session.worker.lastBody = body;
     await send(socket, session, frame(body, session, seq), code);
   };
 
   const onConnection = (socket: Socket) => {
     accepted += 1;
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      clearTimeout(idle);
+      if (quirks.replayToNewConnections) workers.push(worker);
+    });
+    let idle: NodeJS.Timeout | undefined;
+    const armIdle = () => {
+      clearTimeout(idle);
+      if (quirks.idleTimeoutMs !== undefined) idle = setTimeout(() => socket.destroy(), quirks.idleTimeoutMs);
+    };
+    armIdle();
     socket.on('error', () => {});
+    const worker = (quirks.replayToNewConnections ? workers.shift() : undefined) ?? {};
     const session: Session = {
+      worker,
       loggedIn: !login,
       errorDetection: false,
       queue: Promise.resolve(),
@@ -250,6 +317,7 @@ export async function startSip2Server(options: Sip2ServerOptions = {}): Promise<
       unanswered: 0,
     };
     socket.on('data', (chunk: Buffer) => {
+      armIdle();
       let data = Buffer.concat([session.pending, chunk]);
       for (let cr = data.indexOf(0x0d); cr !== -1; cr = data.indexOf(0x0d)) {
         const message = data.subarray(data[0] === 0x0a ? 1 : 0, cr);
@@ -296,6 +364,9 @@ export async function startSip2Server(options: Sip2ServerOptions = {}): Promise<
     setDialect(d) {
       dialect = d;
     },
+    setQuirks(q) {
+      quirks = { ...q };
+    },
     dropConnections() {
       for (const socket of sockets) socket.destroy();
     },
@@ -305,4 +376,46 @@ export async function startSip2Server(options: Sip2ServerOptions = {}): Promise<
         server.close(() => resolve());
       }),
   };
+}
+
+// Tags of a 64/24/36 that say something about a patron (the card, name,
+// address, email, phone, PIN verdict, validity, dates, ids).
+export const PATRON_TAGS = ['AA', 'AE', 'BD', 'BE', 'BF', 'BL', 'CQ', 'PA', 'PB', 'PX', 'XI'] as const;
+
+// An outside probe, as anyone on the network could send it: a fresh TCP
+// connection that sends a 97 before any login and returns what came back
+// (empty when nothing did within `ms`, or the server closed).
+export async function probeLastReply(sim: { host: string; port: number }, ms = 500): Promise<string> {
+  const socket = net.connect(sim.port, sim.host);
+  socket.on('error', () => {});
+  let text = '';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    socket.write('97\r');
+    const until = Date.now() + ms;
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('utf8');
+    });
+    while (!text.includes('\r') && !socket.destroyed && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+  } finally {
+    socket.destroy();
+  }
+  return text;
+}
+
+// The patron tags in a probe's answer (none for a 98, a 96 or nothing).
+export function patronFieldsIn(reply: string): string[] {
+  return [
+    ...new Set(
+      reply.split('|').flatMap((piece, i) => {
+        // The first piece holds the code and fixed fields, then the first tag.
+        const tagAt = i === 0 ? piece.search(/[A-Z]{2}[^|]*$/) : 0;
+        const tag = tagAt < 0 ? '' : piece.slice(tagAt, tagAt + 2);
+        return (PATRON_TAGS as readonly string[]).includes(tag) ? [tag] : [];
+      }),
+    ),
+  ];
 }
