@@ -29,32 +29,53 @@ export class ReleaseLog {
   }
 
   async list(accountId: string, retentionDays = Number.POSITIVE_INFINITY): Promise<Record<string, VendorUse>> {
-    const payload = (await this.#store.find(MODEL, accountId)) as LogRecord | undefined;
-    const oldest = Number.isFinite(retentionDays) ? day(this.#now() - retentionDays * 86_400_000) : '';
-    return Object.fromEntries(Object.entries(payload?.vendors ?? {}).filter(([, use]) => use.last >= oldest));
+    return this.#within((await this.#store.find(MODEL, accountId)) as LogRecord | undefined, retentionDays);
   }
 
+  #within(record: LogRecord | undefined, retentionDays: number): Record<string, VendorUse> {
+    const oldest = Number.isFinite(retentionDays) ? day(this.#now() - retentionDays * 86_400_000) : '';
+    return Object.fromEntries(Object.entries(record?.vendors ?? {}).filter(([, use]) => use.last >= oldest));
+  }
+
+  // One atomic update (Store.update): two sign-ins of one patron at once,
+  // on one broker or two, both land in the record.
   async record(
     accountId: string,
     clientId: string,
     received: readonly Releasable[],
     retentionDays: number,
   ): Promise<void> {
-    const vendors = await this.list(accountId, retentionDays);
     const today = day(this.#now());
-    const previous = vendors[clientId];
-    vendors[clientId] = {
-      first: previous?.first ?? today,
-      last: today,
-      received: [...new Set([...(previous?.received ?? []), ...received])],
-    };
-    await this.#store.upsert(MODEL, accountId, { accountId, vendors }, retentionDays * 86_400);
+    await this.#store.update(
+      MODEL,
+      accountId,
+      (current) => {
+        const vendors = this.#within(current as LogRecord | undefined, retentionDays);
+        const previous = vendors[clientId];
+        vendors[clientId] = {
+          first: previous?.first ?? today,
+          last: today,
+          received: [...new Set([...(previous?.received ?? []), ...received])],
+        };
+        return { accountId, vendors };
+      },
+      retentionDays * 86_400,
+    );
   }
 
   async forgetVendor(accountId: string, clientId: string, retentionDays: number): Promise<void> {
-    const vendors = await this.list(accountId);
-    if (!(clientId in vendors)) return;
-    delete vendors[clientId];
-    await this.#store.upsert(MODEL, accountId, { accountId, vendors }, retentionDays * 86_400);
+    // Nothing to forget writes nothing (no record is created for it); a
+    // use recorded after this check is a later use, rightly kept.
+    if (!(clientId in (await this.list(accountId)))) return;
+    await this.#store.update(
+      MODEL,
+      accountId,
+      (current) => {
+        const vendors = { ...((current as LogRecord | undefined)?.vendors ?? {}) };
+        delete vendors[clientId];
+        return { accountId, vendors };
+      },
+      retentionDays * 86_400,
+    );
   }
 }
