@@ -26,6 +26,7 @@ import { VendorPolicies } from './policy/vendors.ts';
 import { createHandles } from './pseudonym/handle.ts';
 import { clientAddressMiddleware } from './security/client-address.ts';
 import { createCsrf } from './security/csrf.ts';
+import { createDeviceCookies } from './security/device-cookie.ts';
 import { securityHeaders } from './security/headers.ts';
 import type { Keys } from './security/keys.ts';
 import { Throttle } from './security/throttle.ts';
@@ -158,9 +159,14 @@ export function createBroker(deps: AppDeps): Broker {
     policies,
     consents,
     consentDays: config.retention.consent,
-    throttle: new Throttle(store, config.throttle, {
+    throttle: new Throttle(
+      store,
+      config.throttle,
+      deps.throttleDelayStepMs !== undefined ? { delayStepMs: deps.throttleDelayStepMs } : {},
+    ),
+    deviceCookies: createDeviceCookies(keys.cookies, {
+      days: config.throttle.deviceCookie.days,
       ...(deps.now ? { now: deps.now } : {}),
-      ...(deps.throttleDelayStepMs !== undefined ? { delayStepMs: deps.throttleDelayStepMs } : {}),
     }),
   });
 

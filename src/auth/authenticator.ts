@@ -42,6 +42,12 @@ export interface Authenticator {
   readonly id: string;
   readonly kind: string;
   authenticate(credentials: Credentials): Promise<AuthResult>;
+  // The one spelling of a card this backend treats as the same patron as
+  // `card` (LDAP's caseIgnoreMatch folds case, SIP2 systems trim and
+  // upper-case, the patron file matches exactly). Throttling counts attempts
+  // under this form, so that six capitalisations of one card are one
+  // counter, not six. Pure and cheap: it runs before any backend is asked.
+  canonicalCard(card: string): string;
   // A health check for `patronym check`: resolves with a one-line summary or
   // rejects with a PatronymError saying what is wrong.
   check?(): Promise<string>;

@@ -47,3 +47,13 @@ export async function runChain(chain: readonly Authenticator[], credentials: Cre
     steps,
   };
 }
+
+// The card form a library's throttle counts under. Attempts must be counted
+// before any backend is asked, so the form cannot depend on which
+// authenticator will answer: it is the first one's, the library's primary
+// system, which every attempt reaches (later ones only see cards it does not
+// know or cannot answer for). A library whose fallback folds more than its
+// first authenticator should list the folding one first.
+export function canonicalCard(chain: readonly Authenticator[], card: string): string {
+  return chain[0]?.canonicalCard(card) ?? card;
+}

@@ -187,13 +187,20 @@ export const configSchema = z.strictObject({
     .strictObject({
       card: z
         .strictObject({
-          delayAfter: z.number().int().min(1).default(5).describe('failures for one card before each answer is slowed'),
+          delayAfter: z
+            .number()
+            .int()
+            .min(1)
+            .default(5)
+            .describe('attempts for one card per window before each answer is slowed'),
           lockAfter: z
             .number()
             .int()
             .min(2)
             .default(10)
-            .describe('failures for one card before it is locked, right PIN or not'),
+            .describe(
+              'PIN checks for one card per window (counted before the check); the next attempt locks it, right PIN or not',
+            ),
           window: seconds.default(900).describe('seconds over which failures are counted'),
           lock: seconds.default(900).describe('seconds a locked card stays locked'),
         })
@@ -205,15 +212,40 @@ export const configSchema = z.strictObject({
             .int()
             .min(2)
             .default(30)
-            .describe('failures from one client address, across cards, before it is refused'),
+            .describe(
+              'PIN checks from one client address per window, across cards (a success gives its point back); the next is refused',
+            ),
           window: seconds.default(900).describe('seconds over which failures are counted'),
           lock: seconds.default(900).describe('seconds a refused address stays refused'),
         })
         .default({ lockAfter: 30, window: 900, lock: 900 }),
+      deviceCookie: z
+        .strictObject({
+          days: z
+            .number()
+            .int()
+            .min(0)
+            .max(400)
+            .default(180)
+            .describe(
+              'days a device cookie stays valid after a sign-in (not on a shared computer); 0 issues none. ' +
+                "A browser holding one for a card bypasses that card's lock (not the address lock)",
+            ),
+          lockAfter: z
+            .number()
+            .int()
+            .min(1)
+            .default(5)
+            .describe(
+              'wrong PINs one device cookie may send per `card.window` before it is ignored for `card.lock` seconds',
+            ),
+        })
+        .default({ days: 180, lockAfter: 5 }),
     })
     .default({
       card: { delayAfter: 5, lockAfter: 10, window: 900, lock: 900 },
       address: { lockAfter: 30, window: 900, lock: 900 },
+      deviceCookie: { days: 180, lockAfter: 5 },
     })
     .describe('brute-force protection; counters live in the store, so they hold across restarts and instances'),
   registration: z

@@ -7,6 +7,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { type InteractionResults, errors as oidcErrors } from 'oidc-provider';
+import { canonicalCard } from '../auth/chain.ts';
 import { normaliseCredentials } from '../auth/credentials.ts';
 import { brandingOf } from '../libraries/assets.ts';
 import type { Library } from '../libraries/library.ts';
@@ -15,6 +16,7 @@ import { route } from '../libraries/route.ts';
 import type { Consents } from '../policy/consent.ts';
 import type { VendorPolicies } from '../policy/vendors.ts';
 import type { Csrf } from '../security/csrf.ts';
+import { DEVICE_COOKIE, type DeviceCookies } from '../security/device-cookie.ts';
 import type { Throttle } from '../security/throttle.ts';
 import { sendError, sendPage, type Views } from '../views.ts';
 import { consentStep } from './consent-step.ts';
@@ -30,6 +32,7 @@ export interface InteractionDeps extends SignInDeps {
   consents: Consents;
   consentDays: number;
   throttle: Throttle;
+  deviceCookies: DeviceCookies;
 }
 
 // Kept in the session's amr (never released to vendors: `amr` is not among
@@ -75,6 +78,20 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       sameSite: 'lax',
       secure: ctx.secure,
       maxAge: LIBRARY_COOKIE_DAYS * 24 * 3600 * 1000,
+      overwrite: true,
+    });
+  }
+
+  // Strictly necessary: lets this browser past a lock someone else put on
+  // the patron's card (security/device-cookie.ts). Never on a shared computer.
+  function rememberDevice(ctx: Context, cardKey: string): void {
+    const { deviceCookies } = deps;
+    if (deviceCookies.maxAgeMs <= 0) return;
+    ctx.cookies.set(DEVICE_COOKIE, deviceCookies.issue(ctx.cookies.get(DEVICE_COOKIE), cardKey), {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: ctx.secure,
+      maxAge: deviceCookies.maxAgeMs,
       overwrite: true,
     });
   }
@@ -230,9 +247,12 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     }
     const shared = body.shared === 'yes';
     const { card } = normalised.credentials;
-    const cardKey = deps.handles.card(library.realm.id, card);
+    // One counter per patron: the card as the library's system matches it.
+    const cardKey = deps.handles.card(library.realm.id, canonicalCard(library.chain, card));
     const addressKey = deps.handles.address(ctx.state.clientAddress ?? ctx.ip);
-    const decision = await deps.throttle.check(cardKey, addressKey);
+    const device = deps.deviceCookies.find(ctx.cookies.get(DEVICE_COOKIE), cardKey);
+    // Counted before the backend is asked, whatever else is in flight.
+    const decision = await deps.throttle.attempt({ card: cardKey, address: addressKey, device });
     if (decision.kind === 'locked') {
       // The library's system is not asked: a lockout here must never become
       // a lockout there.
@@ -253,17 +273,19 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (decision.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
     const result = await signIn(deps, library, normalised.credentials, String(d.params.client_id));
     if (result.kind === 'ok') {
-      await deps.throttle.succeeded(cardKey);
-      if (!shared) remember(ctx, library);
+      await deps.throttle.succeeded(decision.ticket);
+      if (!shared) {
+        remember(ctx, library);
+        rememberDevice(ctx, cardKey);
+      }
       // remember: false makes the session cookie a browser-session cookie.
       await finish(ctx, {
         login: { accountId: result.accountId, amr: shared ? ['pwd', SHARED_COMPUTER] : ['pwd'], remember: false },
       });
       return;
     }
-    if (result.kind === 'denied' && (result.reason === 'bad-credentials' || result.reason === 'unknown-card')) {
-      await deps.throttle.failed(cardKey, addressKey);
-    }
+    // A wrong PIN or an unknown card keeps its points; an outage is no guess.
+    if (result.kind === 'unavailable') await deps.throttle.unavailable(decision.ticket);
     const key = result.kind === 'denied' ? `outcome.${result.reason}` : 'outcome.unavailable';
     await renderLogin(ctx, d, library, {
       error: views.t(key),

@@ -1,72 +1,142 @@
 // Brute-force protection for card + PIN. Library PINs are often four digits:
-// ten thousand guesses open any card, so failures are counted per card and
-// per client address, in the store (they hold across restarts and, with a
-// shared store, across instances). After a few failures a card's answers
-// slow down; after more it is locked for a while and even the right PIN is
-// refused, without asking the library's system (so the ILS never locks the
-// patron out on our account). Cards and addresses are counted under keyed
-// hashes only.
+// ten thousand guesses open any card. So every attempt is counted *before*
+// it is checked: one point per card and one per client address, consumed
+// atomically in the store (rate-limiter-flexible over memory, SQLite or
+// PostgreSQL, so counts hold across restarts and broker processes). An
+// attempt whose consume is refused never reaches the library's system, so
+// however many guesses arrive at once, at most `card.lockAfter` per card and
+// `address.lockAfter` per address are checked in a window; after that the
+// card (or address) stays refused for `lock` seconds, right PIN or not, and
+// the ILS never locks the patron out on our account.
+//
+// Points come back only for attempts that told the guesser nothing new: a
+// success (the card's count starts again, as the patron proved the PIN) and
+// an outage (the backend did not answer). A wrong PIN or an unknown card
+// keeps its points.
+//
+// A browser holding a device cookie for the card (security/device-cookie.ts)
+// is counted on that cookie instead of on the card: the card's owner gets
+// in while a guesser elsewhere has the card locked, with a small budget of
+// its own. Cards, addresses and cookies are counted under keyed hashes only.
+import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config/load.ts';
-import type { Store } from '../store/store.ts';
+import type { LimiterOptions, Store } from '../store/store.ts';
+
+export type ThrottleScope = 'card' | 'address';
+
+// What was counted for one attempt: hand it back to succeeded()/unavailable().
+export interface Ticket {
+  readonly subject: { readonly limiter: 'card' | 'device'; readonly key: string };
+  readonly address: string;
+}
 
 export type ThrottleDecision =
-  | { kind: 'go'; delayMs: number }
-  | { kind: 'locked'; scope: 'card' | 'address'; retryAfter: number };
+  | { kind: 'go'; delayMs: number; ticket: Ticket }
+  | { kind: 'locked'; scope: ThrottleScope; retryAfter: number };
 
-const COUNT = 'Throttle';
-const LOCK = 'ThrottleLock';
+export interface AttemptKeys {
+  // handles.card(realm, canonical card)
+  card: string;
+  // handles.address(client address)
+  address: string;
+  // Set when the request carries a valid device cookie for this card.
+  device?: string | undefined;
+}
+
+interface Limiters {
+  card: RateLimiterAbstract;
+  address: RateLimiterAbstract;
+  device: RateLimiterAbstract;
+}
+
+export function limiterOptions(config: Config['throttle']): Record<keyof Limiters, LimiterOptions> {
+  const { card, address, deviceCookie } = config;
+  return {
+    card: { keyPrefix: 'throttle_card', points: card.lockAfter, duration: card.window, blockDuration: card.lock },
+    address: {
+      keyPrefix: 'throttle_address',
+      points: address.lockAfter,
+      duration: address.window,
+      blockDuration: address.lock,
+    },
+    device: {
+      keyPrefix: 'throttle_device',
+      points: deviceCookie.lockAfter,
+      duration: card.window,
+      blockDuration: card.lock,
+    },
+  };
+}
+
+// rate-limiter-flexible rejects with a RateLimiterRes when the limit is
+// reached and with an Error when the store failed; only the first is a "no".
+async function consume(limiter: RateLimiterAbstract, key: string): Promise<RateLimiterRes | { refused: number }> {
+  try {
+    return await limiter.consume(key);
+  } catch (error) {
+    if (error instanceof RateLimiterRes) return { refused: Math.max(1, Math.ceil(error.msBeforeNext / 1000)) };
+    throw error;
+  }
+}
 
 export class Throttle {
-  readonly #store: Store;
-  readonly #config: Config['throttle'];
-  readonly #now: () => number;
+  readonly #limiters: Promise<Limiters>;
+  readonly #delayAfter: number;
   readonly #delayStepMs: number;
 
-  constructor(store: Store, config: Config['throttle'], options: { now?: () => number; delayStepMs?: number } = {}) {
-    this.#store = store;
-    this.#config = config;
-    this.#now = options.now ?? Date.now;
+  constructor(store: Store, config: Config['throttle'], options: { delayStepMs?: number } = {}) {
+    const o = limiterOptions(config);
+    this.#limiters = Promise.all([store.limiter(o.card), store.limiter(o.address), store.limiter(o.device)]).then(
+      ([card, address, device]) => ({ card, address, device }),
+    );
+    // Surfaces at the first attempt instead of as an unhandled rejection.
+    this.#limiters.catch(() => {});
+    this.#delayAfter = config.card.delayAfter;
     this.#delayStepMs = options.delayStepMs ?? 1000;
   }
 
-  async #lockedFor(id: string): Promise<number> {
-    const lock = await this.#store.find(LOCK, id);
-    const until = Number(lock?.until ?? 0);
-    return Math.max(0, Math.ceil((until - this.#now()) / 1000));
-  }
-
-  async check(cardKey: string, addressKey: string): Promise<ThrottleDecision> {
-    const address = await this.#lockedFor(`address:${addressKey}`);
-    if (address > 0) return { kind: 'locked', scope: 'address', retryAfter: address };
-    const card = await this.#lockedFor(`card:${cardKey}`);
-    if (card > 0) return { kind: 'locked', scope: 'card', retryAfter: card };
-    const failures = Number((await this.#store.find(COUNT, `card:${cardKey}`))?.n ?? 0);
-    const over = failures - this.#config.card.delayAfter;
-    // 1, 2, 4, 8, 8… steps: a patron with a typo barely notices; a guesser
-    // is slowed long before the lock.
-    return { kind: 'go', delayMs: over < 0 ? 0 : this.#delayStepMs * 2 ** Math.min(over, 3) };
-  }
-
-  async #lock(id: string, seconds: number): Promise<void> {
-    await this.#store.upsert(LOCK, id, { until: this.#now() + seconds * 1000 }, seconds);
-  }
-
-  // A wrong PIN or an unknown card.
-  async failed(cardKey: string, addressKey: string): Promise<void> {
-    const { card, address } = this.#config;
-    const cardFailures = await this.#store.increment(COUNT, `card:${cardKey}`, card.window);
-    if (cardFailures >= card.lockAfter) {
-      await this.#lock(`card:${cardKey}`, card.lock);
-      await this.#store.destroy(COUNT, `card:${cardKey}`);
+  // Counts one attempt. `go` means: wait `delayMs`, then ask the backend and
+  // report the outcome with the ticket; `locked` means: refuse, ask nobody.
+  async attempt(keys: AttemptKeys): Promise<ThrottleDecision> {
+    const limiters = await this.#limiters;
+    let subject: Ticket['subject'] = { limiter: 'card', key: keys.card };
+    let counted: RateLimiterRes | { refused: number } | undefined;
+    if (keys.device !== undefined) {
+      counted = await consume(limiters.device, keys.device);
+      // A device cookie that spent its own budget is ignored: the attempt
+      // counts as from anywhere else.
+      if ('refused' in counted) counted = undefined;
+      else subject = { limiter: 'device', key: keys.device };
     }
-    const addressFailures = await this.#store.increment(COUNT, `address:${addressKey}`, address.window);
-    if (addressFailures >= address.lockAfter) {
-      await this.#lock(`address:${addressKey}`, address.lock);
-      await this.#store.destroy(COUNT, `address:${addressKey}`);
+    counted ??= await consume(limiters.card, keys.card);
+    if ('refused' in counted) return { kind: 'locked', scope: 'card', retryAfter: counted.refused };
+    const address = await consume(limiters.address, keys.address);
+    if ('refused' in address) {
+      // Never checked, so not a guess on this card.
+      await limiters[subject.limiter].reward(subject.key, 1);
+      return { kind: 'locked', scope: 'address', retryAfter: address.refused };
     }
+    // Decided by the count this attempt got, so a burst is slowed as much as
+    // a sequence: 1, 2, 4, 8, 8… steps after `delayAfter` earlier attempts.
+    const over = counted.consumedPoints - 1 - this.#delayAfter;
+    const delayMs = over < 0 ? 0 : this.#delayStepMs * 2 ** Math.min(over, 3);
+    return { kind: 'go', delayMs, ticket: { subject, address: keys.address } };
   }
 
-  async succeeded(cardKey: string): Promise<void> {
-    await this.#store.destroy(COUNT, `card:${cardKey}`);
+  // The right PIN: the card's (or device cookie's) count starts again and the
+  // address gets its point back (a library's public computers sign many
+  // patrons in). A device-cookie success leaves the card's count alone: the
+  // guesser elsewhere stays locked.
+  async succeeded(ticket: Ticket): Promise<void> {
+    const limiters = await this.#limiters;
+    await limiters[ticket.subject.limiter].delete(ticket.subject.key);
+    await limiters.address.reward(ticket.address, 1);
+  }
+
+  // The backend did not answer: an outage is not a guess.
+  async unavailable(ticket: Ticket): Promise<void> {
+    const limiters = await this.#limiters;
+    await limiters[ticket.subject.limiter].reward(ticket.subject.key, 1);
+    await limiters.address.reward(ticket.address, 1);
   }
 }

@@ -60,6 +60,11 @@ export class FileAuthenticator implements Authenticator {
     return ok({ stableId: entry.id, attributes: entry.attributes ?? {} });
   }
 
+  // The patron file is a map keyed by the card as written: exact match.
+  canonicalCard(card: string): string {
+    return card;
+  }
+
   async check(): Promise<string> {
     this.#reload();
     return `${this.#patrons.size} patrons in ${this.#path}`;

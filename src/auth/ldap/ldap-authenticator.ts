@@ -14,6 +14,7 @@ import { PatronymError } from '../../errors.ts';
 import { type Authenticator, type AuthResult, type Credentials, denied, unavailable } from '../authenticator.ts';
 import type { AuthenticatorContext } from '../registry.ts';
 import { failedBindOutcome } from './bind-outcome.ts';
+import { canonicalLdapCard } from './card-matching.ts';
 import { type Entry, type LdapConnection, LdapResultError, LdapTransportError, type Target } from './connection.ts';
 import { DN_ATTRIBUTES, dnOf, text } from './entry.ts';
 import { dnFor, fillTemplate, filterFor } from './escape.ts';
@@ -211,6 +212,10 @@ export class LdapAuthenticator implements Authenticator {
   }
 
   // `patronym check`: each server on its own connection, one line each.
+  canonicalCard(card: string): string {
+    return canonicalLdapCard(this.#options.cardMatching, card);
+  }
+
   async check(): Promise<string> {
     const lines: string[] = [];
     let failed = 0;

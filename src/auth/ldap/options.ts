@@ -49,6 +49,14 @@ export const ldapOptionsSchema = z
         'direct mode: the bind DN with a `{card}` placeholder (RFC 4514-escaped), e.g. `uid={card},ou=patrons,dc=library,dc=org`; ' +
           'or an Active Directory `{card}@library.org` (then `baseDn` and `filter` find the entry after the bind)',
       ),
+    cardMatching: z
+      .enum(['caseIgnoreMatch', 'caseExactMatch'])
+      .default('caseIgnoreMatch')
+      .describe(
+        'the equality matching rule of the attribute the card is looked up in (`filter` or `dnTemplate`), as in the ' +
+          "directory's schema: `caseIgnoreMatch` (uid, cn, employeeNumber and most others) or `caseExactMatch`. " +
+          'Throttling counts every spelling the directory treats as one card as one card',
+      ),
     stableIdAttribute: attributeName
       .default('entryUUID')
       .describe(

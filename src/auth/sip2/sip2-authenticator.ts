@@ -201,6 +201,12 @@ export class Sip2Authenticator implements Authenticator {
 
   // For `patronym check`: logs in and sends 99 to every server on a fresh
   // connection; one line per server, or a PatronymError naming each failure.
+  // ILSs behind SIP2 (Koha, Evergreen, Polaris…) look barcodes up ignoring
+  // case and surrounding blanks: one throttling counter for all spellings.
+  canonicalCard(card: string): string {
+    return card.trim().toUpperCase();
+  }
+
   async check(): Promise<string> {
     const lines: string[] = [];
     const failures: string[] = [];
