@@ -64,6 +64,10 @@ clients
   .option('--logout-uri <uri>', 'its back-channel logout URI')
   .action(async (options) => (await clientsCommands()).addClient(options));
 clients
+  .command('approve <id>')
+  .description('let a vendor that registered itself sign patrons in and appear on /vendors')
+  .action(async (id: string) => (await clientsCommands()).approveClient(id));
+clients
   .command('remove <id>')
   .description('remove a registered vendor')
   .action(async (id: string) => (await clientsCommands()).removeClient(id));
@@ -74,8 +78,9 @@ clients
   .action(async (id: string, releases: string, options) => (await clientsCommands()).setPolicy(id, releases, options));
 clients
   .command('token')
-  .description('issue an initial access token for one self-registration at /reg')
+  .description('issue an initial access token for self-registration at /reg (one registration unless --uses)')
   .option('--expires <duration>', 'how long it is valid (e.g. 7d)', '7d')
+  .option('--uses <n>', 'how many registrations it allows', '1')
   .action(async (options) => (await clientsCommands()).issueToken(options));
 
 const keys = program.command('keys').description('signing and cookie keys (never the pseudonym keys)');

@@ -20,11 +20,13 @@ import { oidcAdapter } from '../store/oidc-adapter.ts';
 import type { Store } from '../store/store.ts';
 import type { Views } from '../views.ts';
 import { type Accounts, findAccount, type LoadedAccount } from './account.ts';
+import { authorizationChecks } from './authorization-checks.ts';
 import { applyToGrant, IMPLICIT_SCOPES, requestOf } from './grants.ts';
 import { SHARED_COMPUTER } from './interactions.ts';
 import { outboundFetch } from './outbound.ts';
 import { accountClientMetadata } from './privacy-pages.ts';
 import type { Pseudonyms } from './pseudonyms.ts';
+import { initialAccessTokenUses, registrationProblem } from './registration.ts';
 import { renderError } from './render-error.ts';
 import { walkInLibrary } from './walk-in.ts';
 
@@ -118,13 +120,22 @@ export function createProvider(deps: ProviderDeps): Provider {
       return pseudonyms.sub(accountId, client, loaded?.accountId === accountId ? loaded.record : undefined);
     },
     // The release policy is the library's: a vendor cannot register one.
+    // oidc-provider calls this once per property below, with the whole
+    // metadata: the first call also applies the library's registration rules
+    // (registration and RFC 7592 update only: clients already stored or
+    // configured are the sysadmin's).
     extraClientMetadata: {
       properties: ['release', 'release_policy', 'walk_in'],
-      validator(_ctx, key, value) {
+      validator(ctx, key, value, metadata) {
         if (value !== undefined) {
           throw new oidcErrors.InvalidClientMetadata(
             `${key}: what a vendor receives is set by the library, not by the vendor`,
           );
+        }
+        const route = (ctx as KoaContextWithOIDC | undefined)?.oidc?.route;
+        if (key === 'release' && (route === 'registration' || route === 'client_update')) {
+          const problem = registrationProblem(metadata, libraries.values());
+          if (problem) throw new oidcErrors.InvalidClientMetadata(problem);
         }
       },
     },
@@ -163,7 +174,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       idTokenSigningAlgValues: ['RS256', 'ES256'],
       userinfoSigningAlgValues: ['RS256', 'ES256'],
     },
-    extraParams: ['library'],
+    // oidc-provider runs these on every authorization request (and PAR),
+    // whether the parameter is there or not, before the interaction is saved.
+    extraParams: { library: authorizationChecks(libraries, policies, log) },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: prompts(policies) },
     ttl: {
       // Idle timeout (renewed on every use) within an absolute lifetime,
@@ -242,6 +255,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     'introspection.error',
     'jwks.error',
     'registration_create.error',
+    'registration_update.error',
     'revocation.error',
     'userinfo.error',
   ]) {
@@ -255,6 +269,13 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
     log.error({ event: 'server_error', err: error, client: ctx?.oidc?.client?.clientId }, 'oidc: server error');
   });
+  provider.on('registration_create.success', (_ctx: KoaContextWithOIDC, client: { clientId: string }) => {
+    log.info(
+      { event: 'registration', client: client.clientId },
+      `registration: vendor "${client.clientId}" registered; it waits for \`patronym clients approve ${client.clientId}\``,
+    );
+  });
+  provider.use(initialAccessTokenUses(store, log));
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     log.info(
       { event: 'token', client: ctx.oidc.client?.clientId, grant: ctx.oidc.params?.grant_type },

@@ -1,5 +1,5 @@
-// The pages anyone may read without signing in: /vendors (every vendor and
-// what it may ask for) and /privacy (the notice, replaceable by the
+// The pages anyone may read without signing in: /vendors (every approved
+// vendor and what it may ask for) and /privacy (the notice, replaceable by the
 // library's own template).
 import { readFileSync } from 'node:fs';
 import Router from '@koa/router';
@@ -19,12 +19,17 @@ export function publicPages(deps: { config: Config; store: Store; views: Views; 
 
   router.get('/vendors', async (ctx) => {
     // Configured vendors and those registered in the store alike (the
-    // broker's own privacy-page client is static, so never among them).
-    const registered = (await store.list('Client')).map((r) => ({
-      id: r.id,
-      name: String(r.payload.client_name ?? r.id),
-      policyUri: r.payload.policy_uri,
-    }));
+    // broker's own privacy-page client is static, so never among them);
+    // a vendor that registered itself only once the sysadmin approved it.
+    const stored = await store.list('Client');
+    const approved = await Promise.all(stored.map(async (r) => !(await policies.isPending(r.id))));
+    const registered = stored
+      .filter((_r, i) => approved[i])
+      .map((r) => ({
+        id: r.id,
+        name: String(r.payload.client_name ?? r.id),
+        policyUri: r.payload.policy_uri,
+      }));
     const configured = config.clients.map((c) => ({
       id: c.client_id,
       name: c.client_name ?? c.client_id,

@@ -1,7 +1,9 @@
 // Vendor onboarding with stock OIDC: dynamic registration (RFC 7591/7592)
-// behind initial access tokens, sector identifier validation (OIDC Core
-// 8.1), the release policy staying with the sysadmin, and back-channel
-// logout carrying the pairwise sub the vendor knows.
+// behind single-use initial access tokens, the sysadmin's approval before a
+// registered vendor signs anyone in, the library's rules for names and
+// redirect URIs, sector identifier validation (OIDC Core 8.1), the release
+// policy staying with the sysadmin, and back-channel logout carrying the
+// pairwise sub the vendor knows.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -11,7 +13,8 @@ import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setPolicy } from '../../src/cli/commands/clients.ts';
+import { approveClient, setPolicy } from '../../src/cli/commands/clients.ts';
+import { storedId } from '../../src/store/oidc-adapter.ts';
 import {
   CookieJar,
   follow,
@@ -94,6 +97,24 @@ describe('vendor onboarding', () => {
       body: JSON.stringify(metadata),
     });
   const initialAccessToken = () => new b.broker.provider.InitialAccessToken({ expiresIn: 600 }).save();
+  // What `patronym clients token --uses N` writes beside the token.
+  const tokenFor = async (uses: number) => {
+    const token = await initialAccessToken();
+    await b.store.update('InitialAccessToken', storedId('InitialAccessToken', token), (t) => ({ ...t, uses }), 600);
+    return token;
+  };
+  // The sysadmin's commands, as `patronym clients …` runs them.
+  const asSysadmin = async (command: () => Promise<void>) => {
+    process.env.PATRONYM_CONFIG = b.configPath;
+    const write = process.stdout.write;
+    process.stdout.write = () => true;
+    try {
+      await command();
+    } finally {
+      process.stdout.write = write;
+      delete process.env.PATRONYM_CONFIG;
+    }
+  };
 
   it('refuses registration without an initial access token', async () => {
     const response = await register({ redirect_uris: ['https://vendor.example/cb'] });
@@ -110,6 +131,7 @@ describe('vendor onboarding', () => {
     const client = (await response.json()) as Record<string, string>;
     expect(client.subject_type).toBe('pairwise');
     expect(client.client_secret).toBeTruthy();
+    await asSysadmin(() => approveClient(client.client_id as string));
     const v = await vendor(
       b.issuer,
       client.client_id as string,
@@ -125,6 +147,167 @@ describe('vendor onboarding', () => {
     const gone = await fetch(client.registration_client_uri as string, { method: 'DELETE', headers: manage });
     expect(gone.status).toBe(204);
     await expect(login(v, b.issuer, '21234000000001', '1234')).rejects.toThrow();
+  });
+
+  describe('initial access tokens', () => {
+    it('registers exactly one vendor with a single-use token, whatever the concurrency; then the token is refused', async () => {
+      const token = await initialAccessToken();
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          register({ client_name: `Burst ${i}`, redirect_uris: [`https://burst${i}.example/cb`] }, token),
+        ),
+      );
+      const statuses = responses.map((r) => r.status);
+      expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 401)).toHaveLength(19);
+      const refused = responses.find((r) => r.status === 401) as Response;
+      expect(((await refused.json()) as { error: string }).error).toBe('invalid_token');
+      const again = await register({ redirect_uris: ['https://later.example/cb'] }, token);
+      expect(again.status).toBe(401);
+      expect(
+        (await b.store.list('Client')).filter((c) => String(c.payload.client_name).startsWith('Burst')),
+      ).toHaveLength(1);
+    });
+
+    it('allows as many registrations as the token says, in parallel too', async () => {
+      const token = await tokenFor(3);
+      const statuses = await Promise.all(
+        Array.from({ length: 10 }, async (_, i) => {
+          const response = await register({ redirect_uris: [`https://three${i}.example/cb`] }, token);
+          await response.arrayBuffer();
+          return response.status;
+        }),
+      );
+      expect(statuses.filter((s) => s === 201)).toHaveLength(3);
+      expect(statuses.filter((s) => s === 401)).toHaveLength(7);
+    });
+
+    it('does not spend a use on a registration that was refused', async () => {
+      const token = await initialAccessToken();
+      const refused = await register({ redirect_uris: ['http://vendor.example/cb'] }, token);
+      expect(refused.status).toBe(400);
+      expect((await register({ redirect_uris: ['https://vendor.example/cb'] }, token)).status).toBe(201);
+      expect((await register({ redirect_uris: ['https://vendor.example/cb'] }, token)).status).toBe(401);
+    });
+  });
+
+  describe('the library’s rules for registered metadata', () => {
+    const refusal = async (metadata: Record<string, unknown>) => {
+      const response = await register(metadata, await initialAccessToken());
+      expect(response.status, JSON.stringify(metadata)).toBe(400);
+      return (await response.json()) as { error: string; error_description: string };
+    };
+
+    it('refuses redirect URIs over http (but on the loopback) and with a user name or password', async () => {
+      for (const [uri, why] of [
+        ['http://vendor.example/cb', 'must use https (http only on the loopback)'],
+        ['http://10.0.0.8/cb', 'must use https (http only on the loopback)'],
+        ['ftp://vendor.example/cb', 'must use https'],
+        ['https://user:pw@vendor.example/cb', 'must not carry a user name or password'],
+        ['https://user@vendor.example/cb', 'must not carry a user name or password'],
+      ] as const) {
+        const error = await refusal({ redirect_uris: [uri] });
+        expect(error.error).toBe('invalid_redirect_uri'); // RFC 7591 3.2.2
+        expect(error.error_description).toBe(`redirect_uris: "${uri}" ${why}`);
+      }
+      const logout = await refusal({
+        redirect_uris: ['https://vendor.example/cb'],
+        post_logout_redirect_uris: ['http://vendor.example/'],
+      });
+      expect(logout.error_description).toContain('post_logout_redirect_uris');
+      for (const uri of ['http://127.0.0.1:8080/cb', 'http://[::1]:8080/cb', 'http://localhost/cb']) {
+        const response = await register({ redirect_uris: [uri] }, await initialAccessToken());
+        expect(response.status, uri).toBe(201);
+      }
+    });
+
+    it('refuses a name that passes the vendor off as a library, however it is written', async () => {
+      for (const name of [
+        'Springfield Public Library',
+        'Springfield Public Library (official)',
+        'SPRINGFIELD  públic-library e-books',
+        'The SpringfieldPublicLibrary',
+      ]) {
+        const error = await refusal({ client_name: name, redirect_uris: ['https://vendor.example/cb'] });
+        expect(error.error).toBe('invalid_client_metadata');
+        expect(error.error_description).toBe(
+          `client_name: "${name}" names the library "Springfield Public Library"; a vendor registers under its own name`,
+        );
+      }
+      // and a vendor cannot rename itself so later (RFC 7592)
+      const client = (await (
+        await register(
+          { client_name: 'Books Inc', redirect_uris: ['https://books.example/cb'] },
+          await initialAccessToken(),
+        )
+      ).json()) as Record<string, string>;
+      const {
+        registration_access_token: rat,
+        registration_client_uri: uri,
+        client_secret_expires_at: _e,
+        client_id_issued_at: _i,
+        ...metadata
+      } = client;
+      const renamed = await fetch(uri as string, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${rat}` },
+        body: JSON.stringify({ ...metadata, client_name: 'Springfield Public Library (official)' }),
+      });
+      expect(renamed.status).toBe(400);
+      expect(((await renamed.json()) as { error_description: string }).error_description).toContain(
+        'names the library',
+      );
+    });
+  });
+
+  describe('approval', () => {
+    it('keeps a vendor that registered itself off /vendors and away from patrons until the sysadmin approves it, and again after a rename', async () => {
+      const response = await register(
+        { client_name: 'Pending Press', redirect_uris: ['https://pending.example/cb'] },
+        await initialAccessToken(),
+      );
+      const client = (await response.json()) as Record<string, string>;
+      const clientId = client.client_id as string;
+      const v = await vendor(b.issuer, clientId, client.client_secret, 'https://pending.example/cb');
+      expect(await (await fetch(`${b.issuer}/vendors`)).text()).not.toContain('Pending Press');
+      // The authorization request goes back to the vendor, refused: no sign-in page, no name shown.
+      const started = await startLogin(v, b.issuer);
+      expect(started.loginPage).toBe('');
+      const refused = await fetch(
+        oidc.buildAuthorizationUrl(v.config, {
+          redirect_uri: v.redirectUri,
+          scope: 'openid',
+          code_challenge: 'x'.repeat(43),
+          code_challenge_method: 'S256',
+        }),
+        { redirect: 'manual' },
+      );
+      const location = new URL(refused.headers.get('location') ?? '');
+      expect(location.origin + location.pathname).toBe('https://pending.example/cb');
+      expect(location.searchParams.get('error')).toBe('unauthorized_client');
+      expect(b.logs.some((l) => l.includes('"event":"vendor_pending"') && l.includes(clientId))).toBe(true);
+
+      await asSysadmin(() => approveClient(clientId));
+      expect(await (await fetch(`${b.issuer}/vendors`)).text()).toContain('Pending Press');
+      expect((await login(v, b.issuer, '21234000000001', '1234')).tokens.claims()?.sub).toBeTruthy();
+
+      // a new name is a new vendor for patrons: it waits again
+      const {
+        registration_access_token: rat,
+        registration_client_uri: uri,
+        client_secret_expires_at: _e,
+        client_id_issued_at: _i,
+        ...metadata
+      } = client;
+      const renamed = await fetch(uri as string, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${rat}` },
+        body: JSON.stringify({ ...metadata, client_name: 'Totally Different Press' }),
+      });
+      expect(renamed.status).toBe(200);
+      await expect(login(v, b.issuer, '21234000000001', '1234')).rejects.toThrow();
+      expect(await (await fetch(`${b.issuer}/vendors`)).text()).not.toContain('Different Press');
+    });
   });
 
   it('refuses an attempt to set a release policy', async () => {
@@ -175,6 +358,7 @@ describe('vendor onboarding', () => {
         await initialAccessToken(),
       )
     ).json()) as Record<string, string>;
+    await asSysadmin(() => approveClient(client.client_id as string));
     const v = await vendor(
       b.issuer,
       client.client_id as string,
@@ -185,12 +369,7 @@ describe('vendor onboarding', () => {
     const info = await oidc.fetchUserInfo(v.config, before.tokens.access_token, before.tokens.claims()?.sub as string);
     expect(Object.keys(info)).toEqual(['sub']);
 
-    process.env.PATRONYM_CONFIG = b.configPath;
-    try {
-      await setPolicy(client.client_id as string, 'library', {});
-    } finally {
-      delete process.env.PATRONYM_CONFIG;
-    }
+    await asSysadmin(() => setPolicy(client.client_id as string, 'library', {}));
     const started = await startLogin(v, b.issuer, { scope: 'openid library' });
     const consent = await submitLogin(started, b.issuer, '21234000000002', '2345');
     expect(consent.body).toContain('the name of your library');

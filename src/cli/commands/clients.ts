@@ -1,11 +1,14 @@
-// `patronym clients add|list|show|remove|policy|token`: vendors for sysadmins
-// who do not keep them in the configuration file. Registered vendors (here,
-// or themselves through /reg with an initial access token) live in the
-// store; their release policy is set here and only here.
+// `patronym clients add|list|show|approve|remove|policy|token`: vendors for
+// sysadmins who do not keep them in the configuration file. Registered
+// vendors (here, or themselves through /reg with an initial access token)
+// live in the store; their release policy is set here and only here, and
+// one that registered itself waits for `approve` before it signs anyone in.
 import { randomBytes } from 'node:crypto';
 import { PatronymError } from '../../errors.ts';
 import { RELEASABLE, type Releasable } from '../../policy/release.ts';
+import { redirectUriProblem } from '../../policy/vendor-metadata.ts';
 import { VendorPolicies } from '../../policy/vendors.ts';
+import { storedId } from '../../store/oidc-adapter.ts';
 import { openStore } from '../../store/registry.ts';
 import type { Store } from '../../store/store.ts';
 import { loadConfigAndKeys } from '../context.ts';
@@ -43,8 +46,9 @@ export async function listClients(): Promise<void> {
     for (const [id, name] of configured)
       out(`${id}\t${name}\t(configuration file)\t${(await policies.get(id)).release.join(',') || 'pseudonym only'}`);
     for (const { id, payload } of await store.list('Client')) {
+      const source = (await policies.isPending(id)) ? 'registered, waiting for approval' : 'registered';
       out(
-        `${id}\t${String(payload.client_name ?? id)}\t(registered)\t${(await policies.get(id)).release.join(',') || 'pseudonym only'}`,
+        `${id}\t${String(payload.client_name ?? id)}\t(${source})\t${(await policies.get(id)).release.join(',') || 'pseudonym only'}`,
       );
     }
   });
@@ -72,14 +76,13 @@ export async function addClient(options: {
   logoutUri?: string;
 }): Promise<void> {
   const release = parsePolicy(options.policy ?? 'none');
+  // The rules a self-registering vendor meets (https, http only on the
+  // loopback, no user name or password), checked before anything is stored.
+  for (const uri of options.redirectUri) {
+    const problem = redirectUriProblem(uri);
+    if (problem) throw new PatronymError('usage', `clients: redirect URI ${problem}`);
+  }
   await withStore(async (store, policies) => {
-    for (const uri of options.redirectUri) {
-      try {
-        new URL(uri);
-      } catch {
-        throw new PatronymError('usage', `clients: not a URL: "${uri}"`);
-      }
-    }
     const clientId = `v-${randomBytes(9).toString('base64url')}`;
     const secret = options.public ? undefined : randomBytes(32).toString('base64url');
     await store.upsert('Client', clientId, {
@@ -95,6 +98,8 @@ export async function addClient(options: {
       client_id_issued_at: Math.floor(Date.now() / 1000),
     });
     await policies.set(clientId, { release, walkIn: options.walkIn === true });
+    // The sysadmin adding it is the approval.
+    await policies.approve(clientId, options.name);
     out(`client_id: ${clientId}`);
     if (secret) out(`client_secret: ${secret}\n(shown once: give it to the vendor now; it cannot be shown again)`);
   });
@@ -112,6 +117,20 @@ export async function removeClient(id: string): Promise<void> {
   });
 }
 
+// Lets a vendor that registered itself sign patrons in and appear on
+// /vendors, under the name it has now.
+export async function approveClient(id: string): Promise<void> {
+  await withStore(async (store, policies, configured) => {
+    if (configured.has(id))
+      throw new PatronymError('usage', `clients: "${id}" is in the configuration file; it needs no approval`);
+    const registered = await store.find('Client', id);
+    if (!registered) throw new PatronymError('client_unknown', `clients: no registered vendor "${id}"`);
+    const name = typeof registered.client_name === 'string' ? registered.client_name : null;
+    await policies.approve(id, name);
+    out(`approved ${id} as "${name ?? id}"; it may sign patrons in now (a new name needs a new approval)`);
+  });
+}
+
 export async function setPolicy(id: string, releases: string, options: { walkIn?: boolean }): Promise<void> {
   const release = parsePolicy(releases);
   await withStore(async (store, policies, configured) => {
@@ -126,8 +145,12 @@ export async function setPolicy(id: string, releases: string, options: { walkIn?
   });
 }
 
-// An initial access token lets one vendor register itself at /reg.
-export async function issueToken(options: { expires: string }): Promise<void> {
+// An initial access token lets a vendor register itself at /reg, once
+// (or `--uses` times: the count is kept with the token and spent atomically).
+export async function issueToken(options: { expires: string; uses?: string }): Promise<void> {
+  const uses = Number(options.uses ?? '1');
+  if (!Number.isSafeInteger(uses) || uses < 1)
+    throw new PatronymError('usage', `clients: --uses wants a whole number from 1: "${options.uses}"`);
   const { config, keys } = await loadConfigAndKeys();
   if (!config.registration.enabled)
     throw new PatronymError('usage', 'clients: registration.enabled is false in the configuration');
@@ -137,9 +160,16 @@ export async function issueToken(options: { expires: string }): Promise<void> {
   const store = openStore(config.store);
   const broker = createBroker({ config, keys, store, log: createLogger('silent') });
   try {
-    const token = new broker.provider.InitialAccessToken({ expiresIn: parseDuration(options.expires) });
-    const value = await token.save();
-    out(`initial access token (valid ${options.expires}, for one registration at ${config.issuer}/reg):\n${value}`);
+    const expiresIn = parseDuration(options.expires);
+    const value = await new broker.provider.InitialAccessToken({ expiresIn }).save();
+    await store.update(
+      'InitialAccessToken',
+      storedId('InitialAccessToken', value),
+      (token) => ({ ...token, uses }),
+      expiresIn,
+    );
+    const count = uses === 1 ? 'one registration' : `${uses} registrations`;
+    out(`initial access token (valid ${options.expires}, for ${count} at ${config.issuer}/reg):\n${value}`);
   } finally {
     await broker.close();
     await store.close();
