@@ -5,10 +5,19 @@
 // Any failure ends the connection: after a timeout, a garbled reply or an
 // unexpected one, the stream may be out of step, and a late reply to an old
 // request must never be read as the answer to a new one.
+//
+// The broker decides what the server's last reply is, and some servers keep
+// it beyond the connection: Evergreen's SIPServer answers a 97 on any new,
+// unauthenticated connection with the last reply of the worker process
+// (issue 13). So a connection never ends, by the broker's doing, while the
+// server's last reply is about a patron: `retire()` first exchanges a 99
+// (harmless: a 98 names only the institution), after a failure even waiting
+// for the late reply to pass (docs/sip2.md, "The server's last reply").
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Sip2Encoding } from './encoding.ts';
 import { encodeMessage, Framer, parseMessage, type Sip2Message, type Sip2Request } from './message.ts';
+import { scStatusRequest } from './requests.ts';
 
 export interface Endpoint {
   host: string;
@@ -28,18 +37,32 @@ export interface ExchangeSettings {
   retries: number;
 }
 
-export type FailureKind = 'connect' | 'tls' | 'timeout' | 'closed' | 'protocol' | 'login';
+// `resend`: the server asked for a resend of a message it then closes the
+// connection after (a 93): only a new connection can carry it again.
+export type FailureKind = 'connect' | 'tls' | 'timeout' | 'closed' | 'protocol' | 'login' | 'resend';
 
 // Why a server could not answer. The message is for the sysadmin's log and
 // never carries message content (which may hold a card or PIN).
 export class Sip2Failure extends Error {
   readonly kind: FailureKind;
+  // The message without "sip2: <server>", to quote in another one.
+  readonly what: string;
   constructor(kind: FailureKind, endpoint: Endpoint, what: string) {
     super(`sip2: ${endpoint.label} ${what}`);
     this.name = 'Sip2Failure';
     this.kind = kind;
+    this.what = what;
   }
 }
+
+export interface ExchangeOptions {
+  // Answer a 96 by resending on this connection (default); false for a 93,
+  // after whose 96 Evergreen closes the connection.
+  resendOn96?: boolean;
+}
+
+// Requests whose replies are about a patron (the 36 echoes the card).
+const PATRON_REQUESTS = new Set(['23', '35', '63']);
 
 const times = (n: number): string => (n === 1 ? 'once' : n === 2 ? 'twice' : `${n} times`);
 const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
@@ -68,6 +91,13 @@ export class Sip2Connection {
   #why = '';
   #busy = false;
   #seq = 0;
+  // The server's last reply on this connection may be about a patron.
+  #holdsPatron = false;
+  // The exchange in flight, settled either way.
+  #current: Promise<unknown> = Promise.resolve();
+  #retiring: Promise<void> | undefined;
+  // Reads frames once the connection failed (see #scrub).
+  #scrubWaiter: ((frame: Buffer | undefined) => void) | undefined;
   // Called once when the connection ends, whoever ends it.
   onClose: (() => void) | undefined;
 
@@ -81,9 +111,10 @@ export class Sip2Connection {
     socket.on('error', (error: Error & { code?: string }) => {
       this.#why ||= ` (${error.code ?? error.message})`;
     });
-    socket.on('close', () =>
-      this.#end(new Sip2Failure('closed', endpoint, `connection closed by the server${this.#why}`)),
-    );
+    socket.on('close', () => {
+      this.#end(new Sip2Failure('closed', endpoint, `connection closed by the server${this.#why}`));
+      this.#scrubWaiter?.(undefined);
+    });
   }
 
   static open(endpoint: Endpoint, settings: ExchangeSettings): Promise<Sip2Connection> {
@@ -117,25 +148,50 @@ export class Sip2Connection {
   }
 
   get usable(): boolean {
-    return this.#closed === undefined;
+    return this.#closed === undefined && this.#retiring === undefined;
+  }
+
+  // True while the server's last reply on this connection may be about a
+  // patron, i.e. until a 99 (or 93) exchange has followed the patron request.
+  get holdsPatronReply(): boolean {
+    return this.#holdsPatron;
   }
 
   // Sends `request` and returns the reply of type `expect`, answering 96
   // with a resend and a damaged reply with 97 (SIP2.md, "Framing"), both
   // bounded by `retries`.
-  async exchange(request: Sip2Request, expect: string): Promise<Sip2Message> {
+  exchange(request: Sip2Request, expect: string, options: ExchangeOptions = {}): Promise<Sip2Message> {
+    if (this.#retiring) {
+      return Promise.reject(new Sip2Failure('closed', this.endpoint, 'connection closed by the broker'));
+    }
+    const reply = this.#exchange(request, expect, options);
+    this.#current = reply.catch(() => {});
+    return reply;
+  }
+
+  // Leaves a harmless last reply (a 98) on the server, if the last one may
+  // be about a patron.
+  async settle(): Promise<void> {
+    if (this.#holdsPatron) await this.exchange(scStatusRequest(), '98');
+  }
+
+  async #exchange(request: Sip2Request, expect: string, options: ExchangeOptions): Promise<Sip2Message> {
     if (this.#closed) throw this.#closed;
     if (this.#busy) throw new Error('sip2: connection used by two requests at once');
     this.#busy = true;
     const { encoding, errorDetection, retries } = this.#settings;
     try {
-      const seq = this.#seq;
-      this.#seq = (this.#seq + 1) % 10;
+      const seq = this.#nextSeq();
       const bytes = encodeMessage(request, { encoding, errorDetection, seq });
+      if (PATRON_REQUESTS.has(request.code)) this.#holdsPatron = true;
       this.#socket.write(bytes);
       let resends = 0;
       let damaged = 0;
       let stale = 0;
+      // Right after a 97 the next reply is the re-sent one, whatever its AY:
+      // Evergreen re-sends with AY0 (issue 13). The AA check, not the
+      // sequence number, then guards which patron it is about.
+      let resent = false;
       for (;;) {
         const parsed = parseMessage(await this.#nextFrame(request.code), encoding);
         const unchecked = parsed.ok && errorDetection && !parsed.checksummed && parsed.message.code !== '96';
@@ -151,38 +207,110 @@ export class Sip2Connection {
           // 97 only right after a damaged reply on this connection: a server
           // re-sends whatever it sent last (SIP2.md, Evergreen).
           this.#socket.write(encodeMessage({ code: '97', fixed: '', fields: [] }, { encoding, errorDetection }));
+          resent = true;
           continue;
         }
         if (!parsed.ok) throw this.#fail(`unreadable reply to ${request.code} (${parsed.detail})`);
         const reply = parsed.message;
         if (reply.code === '96') {
+          if (options.resendOn96 === false) {
+            throw new Sip2Failure('resend', this.endpoint, `server asked to resend ${request.code}`);
+          }
           resends += 1;
           if (resends > retries) throw this.#fail(`server asked ${times(resends)} to resend ${request.code}`);
           this.#socket.write(bytes);
+          resent = false;
           continue;
         }
-        if (errorDetection && reply.seq !== undefined && reply.seq !== seq) {
+        if (errorDetection && !resent && reply.seq !== undefined && reply.seq !== seq) {
           // A reply to an earlier message: skip it, the right one may follow.
           stale += 1;
           if (stale > retries + 1) throw this.#fail(`replies out of sequence (AY ${reply.seq}, expected ${seq})`);
           continue;
         }
         if (reply.code !== expect) throw this.#fail(`unexpected reply ${reply.code} to ${request.code}`);
+        if (!PATRON_REQUESTS.has(request.code)) this.#holdsPatron = false;
         return reply;
       }
     } catch (error) {
-      this.destroy();
+      this.#end(error instanceof Sip2Failure ? error : this.#fail(`exchange failed (${String(error)})`), 'keep-socket');
       throw error;
     } finally {
       this.#busy = false;
       // Anything still queued came unasked: the stream is out of step.
       if (this.#frames.length > 0)
-        this.#end(new Sip2Failure('protocol', this.endpoint, 'sent a message nobody asked for'));
+        this.#end(new Sip2Failure('protocol', this.endpoint, 'sent a message nobody asked for'), 'keep-socket');
     }
   }
 
+  // Ends the connection at once. Only for connections that never carried a
+  // patron request (set-up, check); others `retire()`.
   destroy(): void {
     this.#end(new Sip2Failure('closed', this.endpoint, 'connection closed by the broker'));
+  }
+
+  // Stops using the connection for `what` (e.g. a reply about another
+  // patron) and retires it.
+  discard(what: string): void {
+    this.#end(this.#fail(what), 'keep-socket');
+  }
+
+  // Ends the connection once the exchange in flight (if any) is over,
+  // leaving a 98 as the server's last reply where it may have been about a
+  // patron. Never rejects; bounded by the reply timeouts.
+  retire(): Promise<void> {
+    this.#retiring ??= this.#retire();
+    return this.#retiring;
+  }
+
+  async #retire(): Promise<void> {
+    await this.#current;
+    try {
+      if (this.#holdsPatron && !this.#socket.destroyed) {
+        if (this.#closed === undefined) await this.#exchange(scStatusRequest(), '98', {});
+        else await this.#scrub();
+      }
+    } catch {
+      // The server's problem now; the connection ends either way.
+    } finally {
+      this.#end(new Sip2Failure('closed', this.endpoint, 'connection closed by the broker'));
+    }
+  }
+
+  // After a failure the stream may be out of step (a late reply still to
+  // come): send a 99 and read, ignoring everything, until its 98 arrives or
+  // twice the reply timeout passed.
+  async #scrub(): Promise<void> {
+    const { encoding, errorDetection, timeoutMs } = this.#settings;
+    this.#socket.write(encodeMessage(scStatusRequest(), { encoding, errorDetection, seq: this.#nextSeq() }));
+    const deadline = Date.now() + 2 * timeoutMs;
+    for (;;) {
+      const frame = this.#frames.shift() ?? (await this.#frameBefore(deadline));
+      if (!frame) return;
+      const parsed = parseMessage(frame, encoding);
+      if (parsed.ok && parsed.message.code === '98') {
+        this.#holdsPatron = false;
+        return;
+      }
+    }
+  }
+
+  #frameBefore(deadline: number): Promise<Buffer | undefined> {
+    if (this.#socket.destroyed) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.#scrubWaiter?.(undefined), Math.max(0, deadline - Date.now()));
+      this.#scrubWaiter = (frame) => {
+        clearTimeout(timer);
+        this.#scrubWaiter = undefined;
+        resolve(frame);
+      };
+    });
+  }
+
+  #nextSeq(): number {
+    const seq = this.#seq;
+    this.#seq = (this.#seq + 1) % 10;
+    return seq;
   }
 
   #fail(what: string): Sip2Failure {
@@ -195,15 +323,18 @@ export class Sip2Connection {
       frames = this.#framer.push(chunk);
     } catch {
       this.#end(this.#fail('sent more than 64 KiB without a CR'));
+      this.#scrubWaiter?.(undefined);
       return;
     }
     for (const frame of frames) {
       const waiter = this.#waiter;
       this.#waiter = undefined;
-      if (waiter) waiter.resolve(frame);
+      if (this.#scrubWaiter) this.#scrubWaiter(frame);
+      else if (waiter) waiter.resolve(frame);
       else this.#frames.push(frame);
     }
-    if (!this.#busy && this.#frames.length > 0) this.#end(this.#fail('sent a message nobody asked for'));
+    if (!this.#busy && this.#closed === undefined && this.#frames.length > 0)
+      this.#end(this.#fail('sent a message nobody asked for'), 'keep-socket');
   }
 
   #nextFrame(code: string): Promise<Buffer> {
@@ -241,13 +372,16 @@ export class Sip2Connection {
     });
   }
 
-  #end(failure: Sip2Failure): void {
+  // `keep-socket`: the broker stops using the connection but retires it,
+  // so a reply about a patron is not left as the server's last one.
+  #end(failure: Sip2Failure, socket: 'destroy' | 'keep-socket' = 'destroy'): void {
+    if (socket === 'destroy') this.#socket.destroy();
     if (this.#closed) return;
     this.#closed = failure;
-    this.#socket.destroy();
     const waiter = this.#waiter;
     this.#waiter = undefined;
     waiter?.reject(failure);
+    if (socket === 'keep-socket') void this.retire();
     this.onClose?.();
   }
 }

@@ -161,9 +161,15 @@ export const sip2OptionsSchema = z.strictObject({
   keepAlive: z
     .number()
     .min(0)
-    .default(60)
+    .default(25)
     .describe(
-      'seconds an idle connection waits before a keep-alive 99 (or, with `scStatus` off, before it is closed); 0: never',
+      'seconds an idle connection waits before a keep-alive 99 (or, with `scStatus` off, before it is closed); 0: never. Keep it below the server’s idle timeout (60 s in Evergreen’s sample configuration): at or above it the server closes idle connections first and every sign-in after a pause reconnects and logs in again',
+    ),
+  clearLastReply: z
+    .boolean()
+    .default(true)
+    .describe(
+      'after each patron request, exchange a 99 before the connection rests or closes, so the server’s last reply names no patron: some servers (Evergreen’s SIPServer) re-send their last reply to a 97 from any new connection. Turn off only for a server that cannot answer 99',
     ),
   verifyPatronId: z
     .boolean()

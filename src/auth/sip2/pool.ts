@@ -2,6 +2,10 @@
 // carries one request at a time (SIP2 has no request ids); requests beyond
 // the pool's size wait for a free connection. A connection that failed, or
 // that the server closed, is dropped and replaced on demand.
+//
+// A connection goes back to the pool only after a 99 has replaced a patron
+// reply as the server's last one (`clearLastReply`), and leaves it only
+// through `retire()`: see connection.ts and docs/sip2.md.
 import { type Endpoint, type Sip2Connection, Sip2Failure } from './connection.ts';
 
 export interface PoolSettings {
@@ -12,6 +16,10 @@ export interface PoolSettings {
   keepAliveMs: number;
   // How long a request waits for a busy pool.
   acquireTimeoutMs: number;
+  // Send a 99 after each patron request before the connection rests.
+  clearLastReply: boolean;
+  // How long `close()` waits for requests in flight and retirements.
+  drainMs: number;
 }
 
 type Waiter = { resolve: (connection: Sip2Connection | undefined) => void; reject: (error: unknown) => void };
@@ -27,6 +35,8 @@ export class Sip2Pool {
   readonly #waiters: Waiter[] = [];
   #opening = 0;
   #closed = false;
+  readonly #retiring = new Set<Promise<void>>();
+  #drained: (() => void) | undefined;
   // Why the last connection attempt failed, while no connection is open:
   // the server is probably down. Then one request at a time tries it and
   // the others fail at once (and move on to the next server) instead of
@@ -62,11 +72,30 @@ export class Sip2Pool {
     }
   }
 
+  // Retires idle connections now and busy ones when their request is over,
+  // and waits (bounded) for all of them: the process may exit next.
   async close(): Promise<void> {
     this.#closed = true;
     for (const waiter of this.#waiters.splice(0))
       waiter.reject(new Sip2Failure('closed', this.#endpoint, 'authenticator closed'));
-    for (const connection of [...this.#all]) this.#drop(connection);
+    for (const connection of [...this.#idle]) this.#drop(connection);
+    const bound = (until: Promise<unknown>) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise((resolve) => {
+        timer = setTimeout(resolve, this.#settings.drainMs);
+      });
+      return Promise.race([until, late]).finally(() => clearTimeout(timer));
+    };
+    if (this.size > 0) {
+      await bound(
+        new Promise<void>((resolve) => {
+          this.#drained = resolve;
+        }),
+      );
+    }
+    await bound(Promise.all(this.#retiring));
+    // Past the bound: end what is left at once.
+    for (const connection of [...this.#all]) connection.destroy();
   }
 
   async #acquire(): Promise<{ connection: Sip2Connection; reused: boolean }> {
@@ -79,7 +108,7 @@ export class Sip2Pool {
         this.#drop(idle);
         continue;
       }
-      if (this.#failing !== undefined && this.#all.size === 0 && this.#opening > 0) throw this.#failing;
+      if (this.#failing !== undefined && this.#all.size === 0 && this.#opening > 0) throw this.#notAsked();
       if (this.size < this.#settings.size) return { connection: await this.#openOne(), reused: false };
       const handed = await this.#wait();
       if (handed) return { connection: handed, reused: true };
@@ -94,6 +123,7 @@ export class Sip2Pool {
       connection = await this.#open();
     } catch (error) {
       this.#opening -= 1;
+      this.#checkDrained();
       if (this.#all.size === 0) {
         this.#failing = error;
         for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
@@ -106,11 +136,23 @@ export class Sip2Pool {
     this.#failing = undefined;
     if (this.#closed) {
       connection.destroy();
+      this.#checkDrained();
       throw new Sip2Failure('closed', this.#endpoint, 'authenticator closed');
     }
     this.#all.add(connection);
     connection.onClose = () => this.#drop(connection);
     return connection;
+  }
+
+  // Fails fast, saying so: the log must not claim a wait that never was.
+  #notAsked(): Sip2Failure {
+    const last = this.#failing;
+    const why = last instanceof Sip2Failure ? last.what : String(last);
+    return new Sip2Failure(
+      last instanceof Sip2Failure ? last.kind : 'connect',
+      this.#endpoint,
+      `not asked: the last attempt failed (${why}) and a new one is under way`,
+    );
   }
 
   #wait(): Promise<Sip2Connection | undefined> {
@@ -151,6 +193,14 @@ export class Sip2Pool {
       this.#drop(connection);
       return;
     }
+    if (this.#settings.clearLastReply && connection.holdsPatronReply) {
+      // After the patron has the answer: the 99 costs them no time.
+      connection.settle().then(
+        () => this.#release(connection),
+        () => this.#drop(connection),
+      );
+      return;
+    }
     if (this.#wakeOne(connection)) return;
     this.#idle.push(connection);
     if (this.#settings.keepAliveMs > 0) {
@@ -185,7 +235,14 @@ export class Sip2Pool {
     const at = this.#idle.indexOf(connection);
     if (at !== -1) this.#idle.splice(at, 1);
     connection.onClose = undefined;
-    connection.destroy();
+    const retired = connection.retire();
+    this.#retiring.add(retired);
+    void retired.then(() => this.#retiring.delete(retired));
     if (this.#all.delete(connection)) this.#wakeOne(undefined);
+    this.#checkDrained();
+  }
+
+  #checkDrained(): void {
+    if (this.#closed && this.size === 0) this.#drained?.();
   }
 }

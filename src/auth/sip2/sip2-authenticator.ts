@@ -10,7 +10,8 @@ import type { SecretRef } from '../../config/schema.ts';
 import { describeError, PatronymError } from '../../errors.ts';
 import { type Authenticator, type AuthResult, type Credentials, denied, unavailable } from '../authenticator.ts';
 import { type Endpoint, type ExchangeSettings, Sip2Connection, Sip2Failure } from './connection.ts';
-import { type DecisionRules, decide, normaliseCard, rulesFrom } from './decide.ts';
+import { type DecisionRules, decide, rulesFrom } from './decide.ts';
+import { echoNamesCard } from './echo.ts';
 import { firstField, type Sip2Message, valueProblem } from './message.ts';
 import type { Sip2Options, Sip2ServerOptions } from './options.ts';
 import { Sip2Pool } from './pool.ts';
@@ -24,7 +25,7 @@ import {
   SUPPORTED_MESSAGES,
   scStatusRequest,
 } from './requests.ts';
-import { type Login, login, openSession, scStatus } from './session.ts';
+import { type Login, login, openSession, scStatus, withLoginHint } from './session.ts';
 
 export interface Sip2Context {
   // Start-up warnings for the sysadmin (plain TCP, verification off).
@@ -119,6 +120,9 @@ export class Sip2Authenticator implements Authenticator {
           size: options.poolSize,
           keepAliveMs: options.keepAlive * 1000,
           acquireTimeoutMs: (options.connectTimeout + options.timeout) * 1000,
+          clearLastReply: options.clearLastReply,
+          // A request in flight, its 99 and a retirement's wait for a late reply.
+          drainMs: (options.connectTimeout + 4 * options.timeout) * 1000,
         },
       );
       return { endpoint, pool };
@@ -174,17 +178,22 @@ export class Sip2Authenticator implements Authenticator {
         return await server.pool.use(async (connection, wasReused) => {
           reused = wasReused;
           const reply = await connection.exchange(request, expect);
-          // A reply about another card answers another request (a late
-          // reply, or a 97 re-send of someone else's record): drop the
-          // connection rather than sign anybody in with it.
           const aa = firstField(reply, 'AA');
-          if (this.#options.verifyPatronId && (aa === undefined || normaliseCard(aa) !== normaliseCard(query.card))) {
-            connection.destroy();
-            throw new Sip2Failure(
-              'protocol',
-              connection.endpoint,
-              `reply to ${request.code} names another patron (AA differs from the card sent)`,
-            );
+          if (this.#options.verifyPatronId && (aa === undefined || !echoNamesCard(aa, query.card))) {
+            // BL=N signs nobody in, whoever it is about: "unknown card",
+            // not an outage, for a card the server could not echo. Without
+            // sequence numbers it may be a stray reply: keep the answer
+            // but not the connection.
+            if (firstField(reply, 'BL')?.trim().toUpperCase() === 'N') {
+              if (!this.#options.errorDetection) connection.discard('reply names another card (no sequence numbers)');
+              return reply;
+            }
+            // A reply about another card answers another request (a late
+            // reply, or a 97 re-send of someone else's record): drop the
+            // connection rather than sign anybody in with it.
+            const what = `reply to ${request.code} names another patron (AA differs from the card sent, even with case, accents and width folded; BL=Y, so nobody was signed in)`;
+            connection.discard(what);
+            throw new Sip2Failure('protocol', connection.endpoint, what);
           }
           if (this.#options.endSession) {
             // The answer is in; a failed 35 only costs this connection.
@@ -219,9 +228,10 @@ export class Sip2Authenticator implements Authenticator {
         lines.push(this.#summary(endpoint, status));
         if (!status.online) failures.push(`sip2: ${endpoint.label} reports it is off-line (98)`);
       } catch (error) {
-        failures.push(error instanceof Sip2Failure ? error.message : `sip2: ${endpoint.label} ${describeError(error)}`);
+        const named = withLoginHint(error, this.#login, endpoint);
+        failures.push(named instanceof Sip2Failure ? named.message : `sip2: ${endpoint.label} ${describeError(error)}`);
       } finally {
-        connection?.destroy();
+        await connection?.retire();
       }
     }
     if (failures.length > 0) throw new PatronymError('sip2_check_failed', failures.join('; '));

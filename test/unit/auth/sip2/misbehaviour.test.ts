@@ -150,7 +150,7 @@ describe('sip2 misbehaviour: framing', () => {
     sim.setMisbehaviour({ kind: 'garbage', bytes: other });
     expect(await a.authenticate(SIP2_CARDS.active)).toEqual({
       kind: 'unavailable',
-      cause: `${label} reply to 63 names another patron (AA differs from the card sent)`,
+      cause: `${label} reply to 63 names another patron (AA differs from the card sent, even with case, accents and width folded; BL=Y, so nobody was signed in)`,
     });
     const trusting = make({ errorDetection: false, verifyPatronId: false });
     expect(await trusting.authenticate(SIP2_CARDS.active)).toMatchObject({
@@ -231,7 +231,7 @@ describe('sip2 misbehaviour: configuration errors are outages, never wrong PINs'
     const b = make({ login: undefined });
     expect(await b.authenticate(SIP2_CARDS.active)).toEqual({
       kind: 'unavailable',
-      cause: `${label} connection closed before the reply to 99`,
+      cause: `${label} connection closed before the reply to 99 (no login is configured: does the server want a 93 login first?)`,
     });
   });
 });
