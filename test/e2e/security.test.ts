@@ -1,6 +1,9 @@
 // What an identity provider on the public internet meets: PIN guessing,
 // spraying, clickjacking and header checks, OIDC protocol abuse, hostile
 // input. Each rule proved against a running broker.
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -19,6 +22,7 @@ import {
   type Vendor,
   vendor,
 } from '../support/broker.ts';
+import { expectAbsent } from '../support/leaks.ts';
 
 const clock = fakeClock(Date.now());
 const PATRON = { card: '21234000000001', pin: '1234' };
@@ -274,6 +278,79 @@ describe('security', () => {
           expectedNonce: 'another-nonce',
         }),
       ).rejects.toMatchObject({ cause: { message: 'unexpected ID Token "nonce" claim value' } });
+    });
+  });
+
+  describe('nothing from a request lands in the store unfiltered', () => {
+    // Two libraries in two realms, so that a card-shaped login_hint decides
+    // which one the sign-in page is for.
+    let two: RunningBroker;
+    let tv: Vendor;
+    beforeAll(async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'patronym-broker-'));
+      const patrons = join(dir, 'data', 'demo-patrons.yaml');
+      two = await startBroker({
+        dir,
+        config: {
+          realms: [
+            { id: 'springfield', scope: 'springfield.example.org' },
+            { id: 'shelbyville', scope: 'shelbyville.example.org' },
+          ],
+          libraries: [
+            {
+              id: 'springfield',
+              name: 'Springfield Public Library',
+              realm: 'springfield',
+              cardPatterns: ['21234'],
+              authenticators: [{ id: 'springfield-patrons', kind: 'file', path: patrons }],
+            },
+            {
+              id: 'shelbyville',
+              name: 'Shelbyville Library',
+              realm: 'shelbyville',
+              cardPatterns: ['29999'],
+              authenticators: [{ id: 'shelbyville-patrons', kind: 'file', path: patrons }],
+            },
+          ],
+        },
+      });
+      tv = await vendor(two.issuer, 'demo-vendor', 'demo-vendor-secret');
+    });
+    afterAll(async () => {
+      await two.stop();
+      removeDir(two.dir);
+    });
+    // Every file of the SQLite store (database, WAL, shared memory), as bytes.
+    const storeBytes = () => {
+      const data = join(two.dir, 'data');
+      return readdirSync(data)
+        .filter((f) => f.startsWith('patronym.sqlite'))
+        .map((f) => readFileSync(join(data, f)).toString('latin1'))
+        .join('\n');
+    };
+
+    it('keeps no login_hint: a card there only picks the library, and no copy of it is stored or logged', async () => {
+      const started = await startLogin(tv, two.issuer, { login_hint: PATRON.card });
+      // routed by the card, as if the vendor had said library=springfield
+      expect(started.loginPage).toContain('name="card"');
+      expect(started.loginPage).toContain('name="library" value="springfield"');
+      // the interaction is saved now: neither the store nor the logs hold the card
+      expect(storeBytes().length).toBeGreaterThan(1000);
+      expectAbsent(storeBytes(), [PATRON.card]);
+      const done = await submitLogin(started, two.issuer, PATRON.card, PATRON.pin);
+      await completeLogin(tv, started, done.leftFor as string);
+      expectAbsent(storeBytes(), [PATRON.card]);
+      expectAbsent(two.logs.join(''), [PATRON.card]);
+    });
+
+    it('drops a login_hint that is no card of one library, and never overrides library=', async () => {
+      const email = 'patron.canary@example.org';
+      const chooser = await startLogin(tv, two.issuer, { login_hint: email });
+      // no library decided: the page asks for the card first, or the library
+      expect(chooser.loginPage).not.toMatch(/name="library" value="[a-z]/);
+      const named = await startLogin(tv, two.issuer, { login_hint: '29999000000001', library: 'springfield' });
+      expect(named.loginPage).toContain('name="library" value="springfield"');
+      expectAbsent(storeBytes(), [email, '29999000000001']);
     });
   });
 
