@@ -1,72 +1,89 @@
 // What oidc-provider calls the account: an accountId (a keyed hash, see
-// pseudonym/derive.ts) and the little state kept for it — its realm, and the
-// pseudonym generation per vendor sector (raised when the patron resets that
-// vendor's pseudonym). No patron data.
+// pseudonym/derive.ts) and the little state kept for it: its realm and the
+// library it last signed in with, for the retention period after its last
+// sign-in. No patron data. Pseudonym generations are not here: they must
+// outlive this record (see pseudonym/generations.ts).
 import type { Account, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import type { Library } from '../libraries/library.ts';
 import { claimValues } from '../policy/release.ts';
 import type { VendorPolicies } from '../policy/vendors.ts';
-import type { Store } from '../store/store.ts';
+import { type GenerationSnapshot, Generations } from '../pseudonym/generations.ts';
+import type { Payload, Store } from '../store/store.ts';
 import { walkInLibrary } from './walk-in.ts';
 
 export interface AccountRecord {
   realm: string;
   // The library the patron last signed in with (its claims describe it).
   library: string;
-  generations: Record<string, number>;
+}
+
+// An account with its pseudonym generations, read once for a request.
+export interface KnownAccount extends AccountRecord {
+  generations: GenerationSnapshot;
 }
 
 const MODEL = 'Account';
 
+// Records written before generations became durable kept them here, by
+// plain sector name.
+function legacyGenerations(payload: Payload): Record<string, number> | undefined {
+  const legacy = payload.generations;
+  if (!legacy || typeof legacy !== 'object' || Object.keys(legacy).length === 0) return undefined;
+  return legacy as Record<string, number>;
+}
+
 export class Accounts {
   readonly #store: Store;
   readonly #ttl: number;
+  readonly generations: Generations;
 
-  constructor(store: Store, ttlSeconds: number) {
+  constructor(store: Store, ttlSeconds: number, pairwiseKey: Buffer) {
     this.#store = store;
     this.#ttl = ttlSeconds;
+    this.generations = new Generations(store, pairwiseKey);
   }
 
   async get(accountId: string): Promise<AccountRecord | undefined> {
     const payload = await this.#store.find(MODEL, accountId);
     if (!payload || typeof payload.realm !== 'string') return undefined;
-    return {
-      realm: payload.realm,
-      library: typeof payload.library === 'string' ? payload.library : '',
-      generations: (payload.generations as Record<string, number>) ?? {},
-    };
+    // Taken over on every read until the next sign-in rewrites the record
+    // without them (absorbing is idempotent and never lowers anything).
+    const legacy = legacyGenerations(payload);
+    if (legacy) await this.generations.absorb(accountId, legacy);
+    return { realm: payload.realm, library: typeof payload.library === 'string' ? payload.library : '' };
+  }
+
+  async load(accountId: string): Promise<KnownAccount | undefined> {
+    const record = await this.get(accountId);
+    return record && { ...record, generations: await this.generations.snapshot(accountId) };
   }
 
   // Called at every sign-in: keeps the record alive for the retention period
   // after the patron's last use.
   async touch(accountId: string, realm: string, library: string): Promise<AccountRecord> {
-    const existing = await this.get(accountId);
-    const record: AccountRecord = { realm, library, generations: existing?.generations ?? {} };
-    await this.#save(accountId, record);
-    return record;
+    // Reading first takes over generations an older version kept here.
+    await this.get(accountId);
+    // accountId in the payload puts the record in the store's account index.
+    await this.#store.update(MODEL, accountId, () => ({ accountId, realm, library }), this.#ttl);
+    return { realm, library };
   }
 
   // The patron's "reset this vendor's pseudonym": the vendor sees a new,
-  // unrelated `sub` from now on.
+  // unrelated `sub` from now on, for good.
   async resetPseudonym(accountId: string, sector: string): Promise<void> {
-    const record = await this.get(accountId);
-    if (!record) return;
-    record.generations[sector] = (record.generations[sector] ?? 0) + 1;
-    await this.#save(accountId, record);
+    await this.generations.reset(accountId, sector);
   }
 
+  // "Forget me": the record goes, and every vendor sees a new pseudonym
+  // should the patron come back (never the one from before).
   async forget(accountId: string): Promise<void> {
+    await this.generations.forget(accountId);
     await this.#store.destroy(MODEL, accountId);
-  }
-
-  async #save(accountId: string, record: AccountRecord): Promise<void> {
-    // accountId in the payload puts the record in the store's account index.
-    await this.#store.upsert(MODEL, accountId, { accountId, ...record }, this.#ttl);
   }
 }
 
 export interface LoadedAccount extends Account {
-  record: AccountRecord;
+  record: KnownAccount;
 }
 
 // oidc-provider's findAccount: an accountId the store no longer knows (purged,
@@ -86,7 +103,7 @@ export function findAccount(
       if (!library) return undefined;
       return { accountId, claims: async () => ({ sub: accountId, ...claimValues(policy, library, 'walk-in') }) };
     }
-    const record = await accounts.get(accountId);
+    const record = await accounts.load(accountId);
     if (!record) return undefined;
     const library = libraries.get(record.library);
     const account: LoadedAccount = {

@@ -52,10 +52,32 @@ export function accountClientMetadata(issuer: string): ClientMetadata {
     client_name: 'Your privacy page',
     token_endpoint_auth_method: 'none',
     redirect_uris: [`${issuer}/account/callback`],
+    // OIDC Core 3.1.2.1 max_age, for requests that leave it out: a broker
+    // session left open by someone else never opens the privacy page.
+    default_max_age: 0,
     grant_types: ['authorization_code'],
     response_types: ['code'],
     subject_type: 'pairwise',
   };
+}
+
+// The notices the privacy page can show after an action: a closed set.
+const NOTICES = ['reset', 'withdraw'] as const;
+interface Notice {
+  id: (typeof NOTICES)[number];
+  vendor: string;
+}
+const noticeOf = (value: unknown): Notice | undefined => {
+  const n = value as Partial<Notice> | undefined;
+  return n && NOTICES.includes(n.id as Notice['id']) && typeof n.vendor === 'string' ? (n as Notice) : undefined;
+};
+
+interface PrivacySession {
+  sessionId: string;
+  accountId: string;
+  // Epoch ms: a notice written into the session keeps its lifetime.
+  expiresAt: number;
+  notice: Notice | undefined;
 }
 
 const S256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
@@ -83,17 +105,45 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
   const releaseWords = (releases: readonly Releasable[]) => releaseSentences(views, releases);
 
   // The signed-in patron of the privacy page, if any.
-  async function patron(ctx: Context): Promise<{ sessionId: string; accountId: string } | undefined> {
+  async function patron(ctx: Context): Promise<PrivacySession | undefined> {
     const sessionId = ctx.cookies.get(SESSION_COOKIE, { signed: true });
     if (!sessionId) return undefined;
     const record = await store.find('AccountSession', S256(sessionId));
-    return typeof record?.accountId === 'string' ? { sessionId, accountId: record.accountId } : undefined;
+    if (typeof record?.accountId !== 'string') return undefined;
+    return {
+      sessionId,
+      accountId: record.accountId,
+      expiresAt: typeof record.expiresAt === 'number' ? record.expiresAt : Date.now() + SESSION_SECONDS * 1000,
+      notice: noticeOf(record.notice),
+    };
+  }
+
+  // What the privacy page says after an action: kept in the patron's
+  // privacy-page session (never taken from the URL), shown once.
+  async function setNotice(who: PrivacySession, notice: Notice | undefined): Promise<void> {
+    const left = Math.ceil((who.expiresAt - Date.now()) / 1000);
+    if (left <= 0) return;
+    await store.update(
+      'AccountSession',
+      S256(who.sessionId),
+      (current) => {
+        const { notice: _old, ...rest } = current ?? { accountId: who.accountId, expiresAt: who.expiresAt };
+        return notice ? { ...rest, notice } : rest;
+      },
+      left,
+    );
   }
 
   function startSignIn(ctx: Context): void {
     const state = randomBytes(16).toString('base64url');
     const verifier = randomBytes(32).toString('base64url');
-    ctx.cookies.set(LOGIN_COOKIE, `${state}.${verifier}`, { ...cookie(ctx), maxAge: config.ttl.interaction * 1000 });
+    // When the sign-in started: the callback accepts only a sign-in made
+    // after it (auth_time), whatever the request URL was made to say.
+    const started = Math.floor(Date.now() / 1000);
+    ctx.cookies.set(LOGIN_COOKIE, `${state}.${verifier}.${started}`, {
+      ...cookie(ctx),
+      maxAge: config.ttl.interaction * 1000,
+    });
     const url = new URL(`${config.issuer}/auth`);
     url.search = new URLSearchParams({
       client_id: ACCOUNT_CLIENT,
@@ -106,6 +156,7 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
       // Always ask for the card: the privacy page is not for whoever left a
       // session open on a shared computer.
       prompt: 'login',
+      max_age: '0',
     }).toString();
     ctx.redirect(url.href);
   }
@@ -115,11 +166,11 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
   }
 
   router.get('/account/callback', async (ctx) => {
-    const [state, verifier] = (ctx.cookies.get(LOGIN_COOKIE, { signed: true }) ?? '').split('.');
+    const [state, verifier, started] = (ctx.cookies.get(LOGIN_COOKIE, { signed: true }) ?? '').split('.');
     ctx.cookies.set(LOGIN_COOKIE, null, cookie(ctx));
     if (ctx.query.error === 'access_denied') return ctx.redirect('/vendors');
     const value = typeof ctx.query.code === 'string' ? ctx.query.code : '';
-    if (!state || !verifier || ctx.query.state !== state || !value) return expired(ctx);
+    if (!state || !verifier || !started || ctx.query.state !== state || !value) return expired(ctx);
     // The broker redeems its own code in-process: same checks a token
     // endpoint makes (client, redirect URI, PKCE, one-time use).
     const code = await provider.AuthorizationCode.find(value);
@@ -132,13 +183,29 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
     ) {
       return expired(ctx);
     }
+    // max_age=0 semantics: the card and PIN were checked for this very
+    // sign-in, not for a broker session someone opened earlier (prompt and
+    // max_age in the URL are the browser's to change).
+    if (!(typeof code.authTime === 'number' && code.authTime >= Number(started))) {
+      await code.consume();
+      deps.log.warn(
+        { event: 'privacy', action: 'stale-sign-in', authAge: Math.floor(Date.now() / 1000) - Number(code.authTime) },
+        'privacy: sign-in to the privacy page refused: card and pin not asked for this sign-in',
+      );
+      return expired(ctx);
+    }
     await code.consume();
     if (walkInLibrary(code.accountId)) {
       return html(ctx, 'error', { title: views.t('account.title'), message: views.t('account.walk-in') });
     }
     const sessionId = randomBytes(24).toString('base64url');
     // Keyed by a hash: the cookie value is a bearer secret.
-    await store.upsert('AccountSession', S256(sessionId), { accountId: code.accountId }, SESSION_SECONDS);
+    await store.upsert(
+      'AccountSession',
+      S256(sessionId),
+      { accountId: code.accountId, expiresAt: Date.now() + SESSION_SECONDS * 1000 },
+      SESSION_SECONDS,
+    );
     ctx.cookies.set(SESSION_COOKIE, sessionId, { ...cookie(ctx), maxAge: SESSION_SECONDS * 1000 });
     ctx.redirect('/account');
   });
@@ -161,13 +228,12 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
         consentUntil: allowed[clientId] ? new Date(allowed[clientId].until).toISOString().slice(0, 10) : undefined,
       })),
     );
-    const notice = typeof ctx.query.done === 'string' ? ctx.query.done : undefined;
-    const vendor = typeof ctx.query.vendor === 'string' ? await vendorName(ctx.query.vendor) : '';
+    if (who.notice) await setNotice(who, undefined);
     html(ctx, 'account', {
       title: views.t('account.title'),
       vendors: vendors.sort((a, b) => b.last.localeCompare(a.last)),
       retentionDays: retention.releaseLog,
-      notice: notice === 'reset' || notice === 'withdraw' ? views.t(`account.done.${notice}`, { vendor }) : undefined,
+      notice: await noticeText(who.notice),
       csrf: csrf.token('account', who.sessionId),
     });
   });
@@ -191,9 +257,7 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
 
   // Every action: a signed-in patron, a CSRF token bound to their privacy
   // page session, a known vendor where one is named.
-  async function action(
-    ctx: Context,
-  ): Promise<{ accountId: string; sessionId: string; clientId?: string } | undefined> {
+  async function action(ctx: Context): Promise<(PrivacySession & { clientId?: string }) | undefined> {
     const who = await patron(ctx);
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
     if (!who || !csrf.verify('account', who.sessionId, body.csrf)) {
@@ -208,18 +272,38 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
     return { ...who, clientId: body.vendor };
   }
 
-  // Clients of one vendor share a sector, and so a pseudonym.
+  // A notice names a vendor only by client id, and only one the broker
+  // knows: nothing a link can carry reaches the page as text.
+  async function noticeText(notice: Notice | undefined): Promise<string | undefined> {
+    if (!notice) return undefined;
+    const client = await provider.Client.find(notice.vendor);
+    if (!client) return undefined;
+    return views.t(`account.done.${notice.id}`, { vendor: client.clientName ?? client.clientId });
+  }
+
+  // Every client sharing this one's sector shares the patron's pseudonym
+  // with it (OIDC Core 8.1): configured in the file or registered in the
+  // store alike. The privacy page's own client is never among them.
   async function sameVendor(clientId: string): Promise<{ sector: string; clientIds: string[] }> {
     const of = async (id: string) => {
       const c = await provider.Client.find(id);
-      return c
-        ? sectorOf({ sectorIdentifierUri: c.sectorIdentifierUri, redirectUris: c.redirectUris ?? [] })
-        : undefined;
+      if (!c) return undefined;
+      try {
+        return sectorOf({ sectorIdentifierUri: c.sectorIdentifierUri, redirectUris: c.redirectUris ?? [] });
+      } catch {
+        return undefined; // a client without one sector gets no pairwise sub at all
+      }
     };
     const sector = (await of(clientId)) as string;
+    const candidates = new Set([
+      clientId,
+      ...config.clients.map((c) => c.client_id),
+      ...(await store.list('Client')).map((r) => r.id),
+    ]);
+    candidates.delete(ACCOUNT_CLIENT);
     const clientIds: string[] = [];
-    for (const c of config.clients) if ((await of(c.client_id)) === sector) clientIds.push(c.client_id);
-    return { sector, clientIds: clientIds.length > 0 ? clientIds : [clientId] };
+    for (const id of candidates) if ((await of(id)) === sector) clientIds.push(id);
+    return { sector, clientIds };
   }
 
   router.post('/account/reset', form, async (ctx) => {
@@ -229,10 +313,15 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
     // Told with the pseudonym it knew, before that pseudonym changes.
     await notifyLogout(deps, who.accountId, clientIds);
     await accounts.resetPseudonym(who.accountId, sector);
-    // Tokens carrying the old pseudonym end with it.
-    await patronData.endVendor(who.accountId, clientIds);
-    deps.log.info({ event: 'privacy', action: 'reset-pseudonym', vendor: who.clientId }, 'privacy: pseudonym reset');
-    ctx.redirect(`/account?done=reset&vendor=${encodeURIComponent(who.clientId)}`);
+    // Tokens carrying the old pseudonym end with it, at every client that
+    // shared it: otherwise one of them could link old and new.
+    const ended = await patronData.endVendor(who.accountId, clientIds);
+    deps.log.info(
+      { event: 'privacy', action: 'reset-pseudonym', vendor: who.clientId, clients: clientIds.length, grants: ended },
+      'privacy: pseudonym reset',
+    );
+    await setNotice(who, { id: 'reset', vendor: who.clientId });
+    ctx.redirect('/account');
   });
 
   router.post('/account/withdraw', form, async (ctx) => {
@@ -242,13 +331,17 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
     await notifyLogout(deps, who.accountId, [who.clientId]);
     await patronData.endVendor(who.accountId, [who.clientId]);
     deps.log.info({ event: 'privacy', action: 'withdraw', vendor: who.clientId }, 'privacy: consent withdrawn');
-    ctx.redirect(`/account?done=withdraw&vendor=${encodeURIComponent(who.clientId)}`);
+    await setNotice(who, { id: 'withdraw', vendor: who.clientId });
+    ctx.redirect('/account');
   });
 
   router.post('/account/forget', form, async (ctx) => {
     const who = await action(ctx);
     if (!who) return;
     await notifyLogout(deps, who.accountId);
+    // New pseudonyms everywhere first, so no sign-in racing this one can be
+    // given an old one.
+    await accounts.forget(who.accountId);
     const removed = await patronData.forget(who.accountId);
     deps.log.info({ event: 'privacy', action: 'forget', removed }, 'privacy: patron forgotten');
     ctx.cookies.set(SESSION_COOKIE, null, cookie(ctx));

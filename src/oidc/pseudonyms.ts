@@ -5,7 +5,7 @@ import { PatronymError } from '../errors.ts';
 import type { Library } from '../libraries/library.ts';
 import { derivePseudonym } from '../pseudonym/derive.ts';
 import { sectorOf } from '../pseudonym/sector.ts';
-import type { AccountRecord, Accounts } from './account.ts';
+import type { Accounts, KnownAccount } from './account.ts';
 import { walkInLibrary } from './walk-in.ts';
 
 export interface ClientLike {
@@ -14,8 +14,8 @@ export interface ClientLike {
 }
 
 export interface Pseudonyms {
-  // `record`, when the caller already holds it, saves a store read.
-  sub(accountId: string, client: ClientLike, record?: AccountRecord): Promise<string>;
+  // `record`, when the caller already holds it, saves the store reads.
+  sub(accountId: string, client: ClientLike, record?: KnownAccount): Promise<string>;
 }
 
 export function createPseudonyms(deps: {
@@ -38,7 +38,7 @@ export function createPseudonyms(deps: {
           throw new PatronymError('library_unknown', `oidc: walk-in library "${walkIn}" is no longer configured`);
         return derivePseudonym(deps.pairwiseKey, { sector, accountId, generation: 0, scope: library.realm.scope });
       }
-      const record = known ?? (await deps.accounts.get(accountId));
+      const record = known ?? (await deps.accounts.load(accountId));
       if (!record)
         throw new PatronymError('account_unknown', 'oidc: pseudonym asked for an account the store no longer holds');
       const realm = deps.realms.find((r) => r.id === record.realm);
@@ -51,7 +51,8 @@ export function createPseudonyms(deps: {
       return derivePseudonym(deps.pairwiseKey, {
         sector,
         accountId,
-        generation: record.generations[sector] ?? 0,
+        // 0 until the patron resets this vendor or asks to be forgotten.
+        generation: record.generations.of(sector),
         scope: realm.scope,
       });
     },

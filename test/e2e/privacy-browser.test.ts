@@ -50,8 +50,12 @@ describe.runIf(browserAvailable())('privacy page in headless Chromium', () => {
     await page.click('text=Give this website a new pseudonym');
     expect(await page.locator('h1').textContent()).toBe('Give Demo Vendor a new pseudonym?');
     await page.click('button:has-text("Yes, go ahead")');
-    await page.waitForURL(/done=reset/);
+    // The notice comes from the privacy-page session, not from the URL.
+    await page.waitForURL(`${b.issuer}/account`);
     expect(await page.getByRole('status').textContent()).toContain('Demo Vendor now sees a new pseudonym for you.');
+    // and is said once
+    await page.reload();
+    expect(await page.getByRole('status').count()).toBe(0);
 
     await page.click('a:has-text("Forget me")');
     await page.click('button:has-text("Yes, go ahead")');
