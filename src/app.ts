@@ -29,6 +29,7 @@ import { createCsrf } from './security/csrf.ts';
 import { createDeviceCookies } from './security/device-cookie.ts';
 import { securityHeaders } from './security/headers.ts';
 import type { Keys } from './security/keys.ts';
+import { refuseEncodedBodies } from './security/request-encoding.ts';
 import { Throttle } from './security/throttle.ts';
 import type { Store } from './store/store.ts';
 import { buttonRoutes } from './vendors/button.ts';
@@ -181,6 +182,7 @@ export function createBroker(deps: AppDeps): Broker {
   );
   provider.use(securityHeaders());
   provider.use(errorPages(views, log));
+  provider.use(refuseEncodedBodies(views, log));
   provider.use(staticFiles());
   provider.use(libraryAssets(libraries));
   provider.use(metricsEndpoint(config.metrics, metrics));

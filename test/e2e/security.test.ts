@@ -385,6 +385,57 @@ describe('security', () => {
       );
     });
 
+    it('answers compressed bodies (corrupt gzip, any encoding) with 415 and a one-line log, on forms and endpoints', async () => {
+      const started = await startLogin(v, b.issuer);
+      const action = new URL(/action="([^"]+\/login)"/.exec(started.loginPage)?.[1] ?? '', b.issuer).href;
+      const corrupt = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0xde, 0xad, 0xbe, 0xef, 0x00, 0x00, 0x42]);
+      const logsBefore = b.logs.length;
+      const post = (url: string, type: string, encoding: string, accept: string) =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': type, 'content-encoding': encoding, accept, cookie: started.jar.header() },
+          body: corrupt,
+        });
+      // the patron's form: a page
+      const form = await post(action, 'application/x-www-form-urlencoded', 'gzip', 'text/html');
+      expect(form.status).toBe(415);
+      expect(form.headers.get('content-type')).toContain('text/html');
+      expect(form.headers.get('accept-encoding')).toBe('identity');
+      const page = await form.text();
+      expect(page).toContain('<html');
+      expect(page).toContain('The form could not be read.');
+      expect(page).not.toMatch(/at .*\.(ts|js):\d+|TypeError|zlib|header check/i);
+      // the token, registration and revocation endpoints: OAuth JSON
+      for (const [path, type] of [
+        ['/token', 'application/x-www-form-urlencoded'],
+        ['/reg', 'application/json'],
+        ['/token/revocation', 'application/x-www-form-urlencoded'],
+      ] as const) {
+        for (const encoding of ['gzip', 'deflate', 'br', 'x-unknown']) {
+          const response = await post(`${b.issuer}${path}`, type, encoding, 'application/json');
+          expect(response.status, `${path} ${encoding}`).toBe(415);
+          const body = (await response.json()) as { error: string; error_description: string };
+          expect(body.error).toBe('invalid_request');
+          expect(body.error_description).toBe(`request bodies must not be compressed (content-encoding "${encoding}")`);
+        }
+      }
+      const lines = b.logs.slice(logsBefore).filter((l) => l.includes('"event":"unsupported_encoding"'));
+      expect(lines).toHaveLength(13);
+      for (const line of lines) {
+        expect(line.split('\n').filter(Boolean)).toHaveLength(1);
+        expect(line).not.toMatch(/"stack"|"err"/);
+      }
+      expect(b.logs.slice(logsBefore).some((l) => l.includes('"level":"error"'))).toBe(false);
+      // an identity encoding is no encoding
+      const plain = await fetch(`${b.issuer}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'identity' },
+        body: 'grant_type=authorization_code&code=x',
+      });
+      expect(plain.status).toBe(400);
+      expect(((await plain.json()) as { error: string }).error).toBe('invalid_request');
+    });
+
     it('answers malformed query strings, bodies and giant headers with a page, not a crash', async () => {
       const started = await startLogin(v, b.issuer);
       const action = new URL(/action="([^"]+\/login)"/.exec(started.loginPage)?.[1] ?? '', b.issuer).href;
