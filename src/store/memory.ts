@@ -76,9 +76,11 @@ export class MemoryStore implements Store {
     return this.#findBy(model, 'userCode', userCode);
   }
 
-  async consume(model: string, id: string): Promise<void> {
+  async consume(model: string, id: string): Promise<boolean> {
     const entry = this.#records.get(this.#key(model, id));
-    if (entry) entry.payload.consumed = epochSeconds(this.#now);
+    if (!entry || !this.#live(entry) || entry.payload.consumed !== undefined) return false;
+    entry.payload.consumed = epochSeconds(this.#now);
+    return true;
   }
 
   async destroy(model: string, id: string): Promise<void> {

@@ -195,14 +195,16 @@ export class PostgresStore implements Store {
     }
   }
 
-  // One statement, so it is atomic across instances; a record already
-  // consumed keeps its first time.
-  async consume(model: string, id: string): Promise<void> {
-    await this.#query(
+  // One statement, so of two instances consuming at once one wins (the
+  // other's UPDATE waits for the row, re-checks the condition, finds it
+  // consumed and changes nothing).
+  async consume(model: string, id: string): Promise<boolean> {
+    const { rowCount } = await this.#query(
       `UPDATE records SET payload = payload || jsonb_build_object('consumed', $3::bigint)
-        WHERE model = $1 AND id = $2 AND NOT payload ? 'consumed'`,
-      [model, encodeId(id), epochSeconds(this.#now)],
+        WHERE model = $1 AND id = $2 AND NOT payload ? 'consumed' AND ${LIVE.replace('$NOW', '$4')}`,
+      [model, encodeId(id), epochSeconds(this.#now), this.#time(this.#now())],
     );
+    return (rowCount ?? 0) > 0;
   }
 
   async destroy(model: string, id: string): Promise<void> {

@@ -82,7 +82,8 @@ export class SqliteStore implements Store {
         `SELECT payload FROM records WHERE model = @model AND user_code = @userCode AND ${live}`,
       ),
       consume: this.#db.prepare(
-        `UPDATE records SET payload = json_set(payload, '$.consumed', @at) WHERE model = @model AND id = @id`,
+        `UPDATE records SET payload = json_set(payload, '$.consumed', @at)
+         WHERE model = @model AND id = @id AND json_type(payload, '$.consumed') IS NULL AND ${live}`,
       ),
       destroy: this.#db.prepare('DELETE FROM records WHERE model = @model AND id = @id'),
       revoke: this.#db.prepare('DELETE FROM records WHERE grant_id = @grantId'),
@@ -174,8 +175,8 @@ export class SqliteStore implements Store {
     return this.#parse(this.#stmt.findByUserCode.get({ model, userCode, now: this.#now() }));
   }
 
-  async consume(model: string, id: string): Promise<void> {
-    this.#stmt.consume.run({ model, id, at: epochSeconds(this.#now) });
+  async consume(model: string, id: string): Promise<boolean> {
+    return this.#stmt.consume.run({ model, id, at: epochSeconds(this.#now), now: this.#now() }).changes > 0;
   }
 
   async destroy(model: string, id: string): Promise<void> {

@@ -51,8 +51,10 @@ export interface Store {
   findByUid(model: string, uid: string): Promise<Payload | undefined>;
   findByUserCode(model: string, userCode: string): Promise<Payload | undefined>;
   // Marks a one-time record (authorization code, …) as used, keeping it so
-  // a replay can be detected.
-  consume(model: string, id: string): Promise<void>;
+  // a replay can be detected. Atomic: resolves true for the one call that
+  // marked it, false when it was already used, is missing or has expired,
+  // so of two redemptions at once (on two instances) only one goes on.
+  consume(model: string, id: string): Promise<boolean>;
   destroy(model: string, id: string): Promise<void>;
   // Every record of any model issued under this grant.
   revokeByGrantId(grantId: string): Promise<void>;

@@ -89,6 +89,17 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       await store.consume('AuthorizationCode', 'missing');
     });
 
+    it('consumes once: of 20 parallel consumes one succeeds; a missing or expired record is not consumed', async () => {
+      await store.upsert('AuthorizationCode', 'c1', { grantId: 'g' }, 60);
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.consume('AuthorizationCode', 'c1')));
+      expect(results.filter((r) => r === true)).toHaveLength(1);
+      expect(await store.consume('AuthorizationCode', 'c1')).toBe(false);
+      expect(await store.consume('AuthorizationCode', 'missing')).toBe(false);
+      await store.upsert('AuthorizationCode', 'c2', { grantId: 'g' }, 5);
+      clock.advance(6_000);
+      expect(await store.consume('AuthorizationCode', 'c2')).toBe(false);
+    });
+
     it('destroys one record', async () => {
       await store.upsert('Session', 's1', {}, 60);
       await store.upsert('Session', 's2', {}, 60);
