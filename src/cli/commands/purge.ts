@@ -12,7 +12,9 @@ const KINDS: Record<string, string> = {
   AccessToken: 'access tokens',
   RefreshToken: 'refresh tokens',
   Grant: 'grants',
-  Account: 'pseudonym settings',
+  // Pseudonym generations (PseudonymGeneration) never expire, so never
+  // appear here: an abandoned pseudonym must not come back.
+  Account: 'patron records (realm, last library)',
   Consent: 'consents',
   ReleaseLog: 'release logs',
   AccountSession: 'privacy page sessions',

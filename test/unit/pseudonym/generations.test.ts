@@ -5,12 +5,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Accounts } from '../../../src/oidc/account.ts';
 import { GENERATION_MODEL, Generations } from '../../../src/pseudonym/generations.ts';
 import { MemoryStore } from '../../../src/store/memory.ts';
+import { PostgresStore } from '../../../src/store/postgres.ts';
 import { SqliteStore } from '../../../src/store/sqlite.ts';
 import type { Store } from '../../../src/store/store.ts';
+import { type Postgres, postgresAvailable, startPostgres } from '../../support/postgres.ts';
 
 const KEY = Buffer.alloc(32, 7);
 const ACCOUNT = 'Q2hhbmdlIG1lOiB0aGlzIGlzIGFuIGFjY291bnRJZA';
@@ -18,14 +20,54 @@ const dir = mkdtempSync(join(tmpdir(), 'patronym-generations-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
-const stores: [string, (now?: () => number) => Store][] = [
-  ['memory', (now) => new MemoryStore(now ? { now } : {})],
-  ['sqlite', (now) => new SqliteStore(join(dir, `g-${n++}.sqlite`), now ? { now } : {})],
-];
+// Each kind opens a fresh store and, for the concurrency case, a second
+// connection to the same data (a second broker instance).
+interface Kind {
+  open(now?: () => number): Promise<{ store: Store; second: () => Store }>;
+}
+const withClock = (now?: () => number) => (now ? { now } : {});
+const pgAvailable = postgresAvailable();
+let pg: Postgres | undefined;
+beforeAll(async () => {
+  if (pgAvailable) pg = await startPostgres();
+}, 120_000);
+afterAll(async () => pg?.dispose());
 
-describe.each(stores)('pseudonym generations on the %s store', (_kind, open) => {
+const kinds: [string, Kind][] = [
+  [
+    'memory',
+    {
+      async open(now) {
+        const store = new MemoryStore(withClock(now));
+        return { store, second: () => store };
+      },
+    },
+  ],
+  [
+    'sqlite',
+    {
+      async open(now) {
+        const path = join(dir, `g-${n++}.sqlite`);
+        return { store: new SqliteStore(path, withClock(now)), second: () => new SqliteStore(path) };
+      },
+    },
+  ],
+];
+if (pgAvailable) {
+  kinds.push([
+    'postgres',
+    {
+      async open(now) {
+        const url = await (pg as Postgres).createDatabase();
+        return { store: new PostgresStore({ url, ...withClock(now) }), second: () => new PostgresStore({ url }) };
+      },
+    },
+  ]);
+}
+
+describe.each(kinds)('pseudonym generations on the %s store', (_kind, { open }) => {
   it('starts at 0, raises only the sector reset, and never returns an earlier generation after forget me', async () => {
-    const store = open();
+    const { store } = await open();
     const g = new Generations(store, KEY);
     expect((await g.snapshot(ACCOUNT)).of('vendor.example')).toBe(0);
     expect(await g.reset(ACCOUNT, 'vendor.example')).toBe(1);
@@ -42,22 +84,26 @@ describe.each(stores)('pseudonym generations on the %s store', (_kind, open) => 
     await store.close();
   });
 
-  it('loses no reset under 100 concurrent ones', async () => {
-    const store = open();
-    const g = new Generations(store, KEY);
+  it('loses no reset under 100 concurrent ones from two instances', async () => {
+    const { store, second } = await open();
+    const other = second();
+    const g = [new Generations(store, KEY), new Generations(other, KEY)] as const;
     const results = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => (i === 50 ? g.forget(ACCOUNT) : g.reset(ACCOUNT, 'vendor.example'))),
+      Array.from({ length: 100 }, (_, i) =>
+        i === 50 ? g[0].forget(ACCOUNT) : g[i % 2].reset(ACCOUNT, 'vendor.example'),
+      ),
     );
     const resets = results.filter((r): r is number => typeof r === 'number');
     // every reset got its own generation
     expect(new Set(resets).size).toBe(99);
-    expect((await g.snapshot(ACCOUNT)).of('vendor.example')).toBeGreaterThanOrEqual(100);
+    expect((await g[1].snapshot(ACCOUNT)).of('vendor.example')).toBeGreaterThanOrEqual(100);
+    if (other !== store) await other.close();
     await store.close();
   });
 
   it('is durable, outside the account index, and names no accountId or sector', async () => {
     let clock = Date.now();
-    const store = open(() => clock);
+    const { store } = await open(() => clock);
     const accounts = new Accounts(store, 60, KEY);
     await accounts.touch(ACCOUNT, 'springfield', 'springfield');
     await accounts.resetPseudonym(ACCOUNT, 'vendor.example');
