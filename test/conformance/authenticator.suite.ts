@@ -24,6 +24,12 @@ export interface AuthenticatorHarness {
   unreachable?: () => Promise<Authenticator>;
   // Restores after `unreachable`.
   restore?: () => Promise<void>;
+  // For backends that may keep what they answered last where another
+  // client can ask for it (SIP2, issue 13): a second authenticator on the
+  // same backend, and what an outside probe finds about patrons (names of
+  // the fields found; empty when nothing).
+  another?: () => Authenticator;
+  leftBehind?: () => Promise<string[]>;
   teardown?: () => Promise<void>;
 }
 
@@ -136,6 +142,22 @@ export function authenticatorSuite(
       const attempts = Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? h.fixture.active : h.fixture.wrongPin));
       const results = await Promise.all(attempts.map((c) => h.authenticator.authenticate(c)));
       expect(results.map((r) => r.kind)).toEqual(attempts.map((_, i) => (i % 2 === 0 ? 'ok' : 'denied')));
+    });
+
+    it('leaves nothing about a patron where another client can ask for it, after close', async (context) => {
+      if (!h.another || !h.leftBehind) {
+        context.skip('the backend keeps no reply for other clients (no leftBehind in the harness)');
+        return;
+      }
+      const a = h.another();
+      try {
+        for (const c of [h.fixture.active, h.fixture.wrongPin, h.fixture.otherActive, h.fixture.blocked]) {
+          await a.authenticate(c);
+        }
+      } finally {
+        await a.close();
+      }
+      expect(await h.leftBehind()).toEqual([]);
     });
 
     it.skipIf(options.skip?.unreachable !== undefined)(

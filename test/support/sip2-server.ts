@@ -92,6 +92,9 @@ export interface Sip2Simulator {
   readonly connections: number;
   // Connections accepted since start.
   readonly accepted: number;
+  // Workers waiting for a connection, each holding its last reply
+  // (replayToNewConnections).
+  readonly idleWorkers: number;
   // Every well-formed message received, in order.
   readonly received: ReceivedMessage[];
   // Messages that arrived on a connection before the previous one there
@@ -354,6 +357,9 @@ export async function startSip2Server(options: Sip2ServerOptions = {}): Promise<
     },
     get accepted() {
       return accepted;
+    },
+    get idleWorkers() {
+      return workers.length;
     },
     get overlapped() {
       return overlapped;
