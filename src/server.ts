@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import { type Broker, createBroker } from './app.ts';
 import { authenticatorKinds } from './auth/registry.ts';
-import { type Config, loadConfigFile } from './config/load.ts';
+import { type Config, loadConfigFileOffThread } from './config/load.ts';
 import { describeError } from './errors.ts';
 import { libraryCounts } from './libraries/library.ts';
 import type { Logger } from './log.ts';
@@ -70,7 +70,10 @@ export function createBrokerServer(deps: ServerDeps): BrokerServer {
       let nextBroker: Broker;
       let nextKeys = keys;
       try {
-        next = loadConfigFile(deps.configPath, { kinds: authenticatorKinds, ...(deps.env ? { env: deps.env } : {}) });
+        next = await loadConfigFileOffThread(deps.configPath, {
+          kinds: authenticatorKinds,
+          ...(deps.env ? { env: deps.env } : {}),
+        });
         if (deps.loadKeys) {
           nextKeys = await deps.loadKeys();
           // Signing and cookie keys may change; these never may (every

@@ -2,11 +2,11 @@
 // collected and reported at once, each with its dotted path, what was found
 // and what was expected, so a sysadmin fixes a file in one pass.
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { PatronymError } from '../errors.ts';
 import { checkClients, checkLibraries } from './checks.ts';
 import { dotted, zodProblems } from './problems.ts';
+import { readYaml, readYamlOffThread } from './read-yaml.ts';
 import {
   type AuthenticatorEntry,
   type ClientConfig,
@@ -110,20 +110,17 @@ export interface LoadOptions {
 }
 
 export function loadConfigFile(file: string, options: LoadOptions): Config {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(file, [`cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`]);
-  }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      file,
-      doc.errors.map((e) => `line ${(e.linePos?.[0]?.line ?? 0).toString()}: ${e.message.split('\n')[0]}`),
-    );
-  }
-  return parseConfig(doc.toJS(), file, options);
+  const read = readYaml(file);
+  if (!read.ok) throw new ConfigError(file, read.problems);
+  return parseConfig(read.value, file, options);
+}
+
+// The same, with the YAML parsed in a worker thread (for reloads: the
+// server keeps answering while a large file is parsed).
+export async function loadConfigFileOffThread(file: string, options: LoadOptions): Promise<Config> {
+  const read = await readYamlOffThread(file);
+  if (!read.ok) throw new ConfigError(file, read.problems);
+  return parseConfig(read.value, file, options);
 }
 
 // One authenticator entry against its kind's schema.

@@ -61,10 +61,12 @@ describe.runIf(browserAvailable())('a consortium of 1,000 libraries', () => {
   let dir: string;
   let b: RunningBroker;
   let browser: Browser;
+  let input: Partial<ConfigInput>;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'patronym-consortium-'));
-    b = await startBroker({ dir, config: await consortium(dir) });
+    input = await consortium(dir);
+    b = await startBroker({ dir, config: input });
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -139,5 +141,38 @@ describe.runIf(browserAvailable())('a consortium of 1,000 libraries', () => {
     await page.waitForURL(/letter=B/);
     expect(await page.locator('ul.libraries a').count()).toBe(BRANCHES);
     await context.close();
+  });
+
+  it('reloads 1,000 libraries while keep-alive clients keep asking, and no request fails', {
+    timeout: 90_000,
+  }, async () => {
+    let reloading = true;
+    const statuses: number[] = [];
+    const failures: string[] = [];
+    const client = async () => {
+      while (reloading) {
+        try {
+          const response = await fetch(`${b.issuer}/.well-known/openid-configuration`);
+          await response.arrayBuffer();
+          statuses.push(response.status);
+        } catch (error) {
+          failures.push(String((error as Error).cause ?? error));
+        }
+      }
+    };
+    const clients = Array.from({ length: 4 }, client);
+    const libraries = input.libraries as { name: string }[];
+    for (let i = 0; i < 3; i++) {
+      (libraries[0] as { name: string }).name = `Boone Branch 00, reload ${i}`;
+      b.writeConfig(input);
+      expect(await b.reload()).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    reloading = false;
+    await Promise.all(clients);
+    expect(failures).toEqual([]);
+    expect(statuses.length).toBeGreaterThan(20);
+    expect(new Set(statuses)).toEqual(new Set([200]));
+    expect(b.broker.libraries.get('system0-branch0')?.name).toBe('Boone Branch 00, reload 2');
   });
 });
