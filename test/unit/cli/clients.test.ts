@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../../src/store/sqlite.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'patronym-clients-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,6 +61,55 @@ describe('patronym clients', { timeout: 60_000 }, () => {
     const bad = await cli('policy', id, 'email');
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('unknown release "email"');
+  });
+
+  it('refuses redirect URIs a vendor could not register either', async () => {
+    for (const [uri, why] of [
+      ['http://ebooks.example/cb', 'must use https (http only on the loopback)'],
+      ['https://user:pw@ebooks.example/cb', 'must not carry a user name or password'],
+      ['not a url', 'is not a URL'],
+    ]) {
+      const refused = await cli('add', '--name', 'Bad', '--redirect-uri', uri as string);
+      expect(refused.code, uri).toBe(1);
+      expect(refused.err).toContain(`clients: redirect URI "${uri}" ${why}`);
+    }
+    const loopback = await cli('add', '--name', 'Dev', '--public', '--redirect-uri', 'http://127.0.0.1:8080/cb');
+    expect(loopback.code).toBe(0);
+    // added by the sysadmin: approved already
+    const devId = /client_id: (\S+)/.exec(loopback.out)?.[1] ?? '';
+    expect((await cli('list')).out).toContain(`${devId}\tDev\t(registered)\t`);
+  });
+
+  it('lists a vendor that registered itself as waiting, until approved', async () => {
+    // What /reg stores for a vendor that registered itself.
+    const store = new SqliteStore(join(dir, 'store.sqlite'));
+    await store.upsert('Client', 'self-registered', {
+      client_id: 'self-registered',
+      client_name: 'Self Service Books',
+      redirect_uris: ['https://self.example/cb'],
+    });
+    await store.close();
+    expect((await cli('list')).out).toContain(
+      'self-registered\tSelf Service Books\t(registered, waiting for approval)\tpseudonym only',
+    );
+    const approved = await cli('approve', 'self-registered');
+    expect(approved.code).toBe(0);
+    expect(approved.out).toContain('approved self-registered as "Self Service Books"');
+    expect((await cli('list')).out).toContain('self-registered\tSelf Service Books\t(registered)\tpseudonym only');
+    expect((await cli('approve', 'configured')).err).toContain('needs no approval');
+    expect((await cli('approve', 'nobody')).err).toContain('no registered vendor "nobody"');
+  });
+
+  it('issues initial access tokens for one registration, or for --uses of them', async () => {
+    const one = await cli('token', '--expires', '1h');
+    expect(one.out).toContain('for one registration at');
+    const three = await cli('token', '--expires', '1h', '--uses', '3');
+    expect(three.out).toContain('for 3 registrations at');
+    const store = new SqliteStore(join(dir, 'store.sqlite'));
+    const uses = (await store.list('InitialAccessToken')).map((t) => t.payload.uses).sort();
+    await store.close();
+    expect(uses).toEqual([1, 3]);
+    expect((await cli('token', '--uses', '0')).err).toContain('--uses wants a whole number from 1');
   });
 
   it('issues an initial access token and removes a vendor', async () => {
