@@ -182,6 +182,7 @@ describe('privacy by default', () => {
     expect(body).toContain('Second Demo Vendor');
     expect(body).toContain('the name of your library; that you are a library member');
     expect(body).toContain('Only a pseudonym');
+    expect(body).toContain('no website is ever given an old pseudonym of yours again');
     const today = new Date().toISOString().slice(0, 10);
     expect(body).toContain(`<dd>${today}</dd>`);
     expect(body).not.toContain(PATRON.card);
@@ -265,6 +266,8 @@ describe('privacy by default', () => {
     const privacy = await (await fetch(`${b.issuer}/privacy`)).text();
     expect(privacy).toContain('180 days');
     expect(privacy).toContain('patronym_library');
+    // what is kept for good, and why
+    expect(privacy).toContain('It has no expiry and is kept even when you ask us to forget you');
   });
 
   it('"forget me" leaves nothing keyed by the patron in the store', async () => {
