@@ -52,6 +52,10 @@ export interface Sip2Quirks {
   // worker idle longest and a 97 on it, before any login, re-sends that
   // worker's last reply, which may be another client's patron record.
   replayToNewConnections?: boolean;
+  // Reply checksums over the characters of the text instead of its bytes,
+  // as a server that decodes before it sums does: a client reading the
+  // bytes in another encoding sees bad checksums on non-ASCII replies.
+  checksumOverCharacters?: boolean;
 }
 
 export interface Sip2ServerOptions {
@@ -113,13 +117,13 @@ export function mangleEcho(echo: 'ascii' | 'double-encoded', card: string, known
   return stripped.replace(/[^\x20-\x7e]/g, '?');
 }
 
-function sum16(bytes: Uint8Array): number {
+function sum16(bytes: Iterable<number>): number {
   let s = 0;
   for (const b of bytes) s += b;
   return s & 0xffff;
 }
 
-export function simChecksum(bytes: Uint8Array): string {
+export function simChecksum(bytes: Iterable<number>): string {
   return ((0x10000 - sum16(bytes)) & 0xffff).toString(16).toUpperCase().padStart(4, '0');
 }
 
@@ -160,7 +164,11 @@ export async function startSip2Server(options: Sip2ServerOptions = {}): Promise<
   const frame = (body: string, session: Session, seq: string | undefined): Buffer => {
     let head = Buffer.from(body, encoding);
     if (session.errorDetection) head = Buffer.concat([head, Buffer.from(seq === undefined ? 'AZ' : `AY${seq}AZ`)]);
-    const tail = session.errorDetection ? `${simChecksum(head)}\r` : '\r';
+    // A server that sums its text's characters, not the bytes it sends.
+    const summed = quirks.checksumOverCharacters
+      ? Uint16Array.from([...head.toString(encoding)].map((ch) => (ch.codePointAt(0) ?? 0) & 0xffff))
+      : head;
+    const tail = session.errorDetection ? `${simChecksum(summed)}\r` : '\r';
     return Buffer.concat([head, Buffer.from(tail)]);
   };
 

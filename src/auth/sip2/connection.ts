@@ -17,6 +17,7 @@ import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Sip2Encoding } from './encoding.ts';
 import { encodeMessage, Framer, parseMessage, type Sip2Message, type Sip2Request } from './message.ts';
+import { encodingHint } from './encoding-hint.ts';
 import { scStatusRequest } from './requests.ts';
 
 export interface Endpoint {
@@ -64,6 +65,7 @@ export interface ExchangeOptions {
 // Requests whose replies are about a patron (the 36 echoes the card).
 const PATRON_REQUESTS = new Set(['23', '35', '63']);
 
+const hinted = (hint: string | undefined): string => (hint ? ` (${hint})` : '');
 const times = (n: number): string => (n === 1 ? 'once' : n === 2 ? 'twice' : `${n} times`);
 const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
 
@@ -193,7 +195,8 @@ export class Sip2Connection {
       // sequence number, then guards which patron it is about.
       let resent = false;
       for (;;) {
-        const parsed = parseMessage(await this.#nextFrame(request.code), encoding);
+        const frame = await this.#nextFrame(request.code);
+        const parsed = parseMessage(frame, encoding);
         const unchecked = parsed.ok && errorDetection && !parsed.checksummed && parsed.message.code !== '96';
         if ((!parsed.ok && parsed.problem === 'checksum') || unchecked) {
           damaged += 1;
@@ -201,7 +204,7 @@ export class Sip2Connection {
             throw this.#fail(
               unchecked
                 ? `reply without checksum ${times(damaged)} (is error detection off on the server?)`
-                : `reply checksum bad ${times(damaged)}`,
+                : `reply checksum bad ${times(damaged)}${hinted(encodingHint(frame, encoding))}`,
             );
           }
           // 97 only right after a damaged reply on this connection: a server

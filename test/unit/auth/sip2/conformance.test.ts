@@ -1,7 +1,7 @@
 // The shared authenticator contract, once per simulated ILS dialect, each
 // configured as a site running that ILS would configure it; then once per
 // quirk a real server showed (issue 13), over the evergreen dialect.
-import { authenticatorSuite } from '../../../conformance/authenticator.suite.ts';
+import { type AuthenticatorFixture, authenticatorSuite } from '../../../conformance/authenticator.suite.ts';
 import {
   type Misbehaviour,
   patronFieldsIn,
@@ -22,7 +22,7 @@ function suite(
   name: string,
   server: Sip2ServerOptions,
   options: Partial<Sip2Input>,
-  fixture = FIXTURE,
+  fixture: AuthenticatorFixture = FIXTURE,
   misbehaviour?: () => Misbehaviour,
 ): void {
   authenticatorSuite(name, async () => {

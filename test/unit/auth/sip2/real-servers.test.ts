@@ -144,6 +144,23 @@ describe('finding 5: login, timing and causes', () => {
     expect(await second).toMatchObject({ kind: 'unavailable' });
   });
 
+  it('names an encoding mismatch behind bad checksums', async () => {
+    const umlaut = [...PATRONS, { card: '21234000000077', pin: '7777', id: 'p-0077', name: 'Jörg Umlaut' }];
+    const server = await startSip2Server({ login: LOGIN, patrons: umlaut, quirks: { checksumOverCharacters: true } });
+    const a = authenticatorFor(server, { encoding: 'cp850', timeout: 0.5 });
+    try {
+      // ASCII replies check out; the one with "ö" in AE does not.
+      expect((await a.authenticate(SIP2_CARDS.active)).kind).toBe('ok');
+      expect(await a.authenticate({ card: '21234000000077', pin: '7777' })).toEqual({
+        kind: 'unavailable',
+        cause: `sip2: 127.0.0.1:${server.port} reply checksum bad twice (it matches the text read as utf-8: check encoding)`,
+      });
+    } finally {
+      await a.close();
+      await server.stop();
+    }
+  });
+
   it('names a missing login as the likely cause when the server closes before the first reply', async () => {
     const a = make({ login: undefined });
     expect(await a.authenticate(SIP2_CARDS.active)).toEqual({
