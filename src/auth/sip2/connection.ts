@@ -16,8 +16,8 @@
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Sip2Encoding } from './encoding.ts';
-import { encodeMessage, Framer, parseMessage, type Sip2Message, type Sip2Request } from './message.ts';
 import { encodingHint } from './encoding-hint.ts';
+import { encodeMessage, Framer, parseMessage, type Sip2Message, type Sip2Request } from './message.ts';
 import { scStatusRequest } from './requests.ts';
 
 export interface Endpoint {
