@@ -284,8 +284,11 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       });
       return;
     }
-    // A wrong PIN or an unknown card keeps its points; an outage is no guess.
-    if (result.kind === 'unavailable') await deps.throttle.unavailable(decision.ticket);
+    // A wrong PIN or an unknown card keeps its points; an outage, or a card
+    // refused for its status after the right PIN, was no wrong guess.
+    if (result.kind === 'unavailable' || result.reason === 'blocked' || result.reason === 'expired') {
+      await deps.throttle.refund(decision.ticket);
+    }
     const key = result.kind === 'denied' ? `outcome.${result.reason}` : 'outcome.unavailable';
     await renderLogin(ctx, d, library, {
       error: views.t(key),

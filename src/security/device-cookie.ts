@@ -50,9 +50,10 @@ export function createDeviceCookies(
     createHmac('sha256', key)
       .update(lengthPrefixed(['device', cardKey, nonce, String(issued)]))
       .digest('base64url');
-  // Keyed, so the store's counters cannot be matched to cookies.
-  const throttleKey = (nonce: string) =>
-    createHmac('sha256', signer)
+  // Keyed (with the key that signed the token, so it survives a rotation),
+  // so the store's counters cannot be matched to cookies.
+  const throttleKey = (key: Buffer, nonce: string) =>
+    createHmac('sha256', key)
       .update(lengthPrefixed(['throttle', nonce]))
       .digest('base64url')
       .slice(0, 22);
@@ -71,20 +72,24 @@ export function createDeviceCookies(
     const age = Math.floor(now() / 1000) - t.issued;
     return age >= 0 && age < lifetime;
   };
-  const belongs = (t: Token, cardKey: string) =>
-    keys.some((key) => timingSafeEqual(Buffer.from(mac(key, cardKey, t.nonce, t.issued)), Buffer.from(t.mac)));
+  // The key that signed this token for this card, if one did.
+  const signedBy = (t: Token, cardKey: string) =>
+    keys.find((key) => timingSafeEqual(Buffer.from(mac(key, cardKey, t.nonce, t.issued)), Buffer.from(t.mac)));
 
   return {
     maxAgeMs: lifetime * 1000,
     find(value, cardKey) {
-      const token = parse(value).find((t) => live(t) && belongs(t, cardKey));
-      return token && throttleKey(token.nonce);
+      for (const token of parse(value)) {
+        const key = live(token) ? signedBy(token, cardKey) : undefined;
+        if (key) return throttleKey(key, token.nonce);
+      }
+      return undefined;
     },
     issue(value, cardKey) {
       const nonce = randomBytes(16).toString('base64url');
       const issued = Math.floor(now() / 1000);
       const fresh = `${nonce}.${issued.toString(36)}.${mac(signer, cardKey, nonce, issued)}`;
-      const kept = parse(value).filter((t) => live(t) && !belongs(t, cardKey));
+      const kept = parse(value).filter((t) => live(t) && !signedBy(t, cardKey));
       return [fresh, ...kept.map((t) => t.text)].slice(0, MAX_TOKENS).join('~');
     },
   };

@@ -9,10 +9,12 @@
 // card (or address) stays refused for `lock` seconds, right PIN or not, and
 // the ILS never locks the patron out on our account.
 //
-// Points come back only for attempts that told the guesser nothing new: a
-// success (the card's count starts again, as the patron proved the PIN) and
-// an outage (the backend did not answer). A wrong PIN or an unknown card
-// keeps its points.
+// Points come back only for attempts that were no wrong guess: a success
+// (the card's count starts again, as the patron proved the PIN), an outage
+// (the backend did not answer) and a card refused for its status (blocked,
+// expired: backends say so only after the right PIN, as the old throttle
+// never counted them either). A wrong PIN or an unknown card keeps its
+// points.
 //
 // A browser holding a device cookie for the card (security/device-cookie.ts)
 // is counted on that cookie instead of on the card: the card's owner gets
@@ -24,7 +26,7 @@ import type { LimiterOptions, Store } from '../store/store.ts';
 
 export type ThrottleScope = 'card' | 'address';
 
-// What was counted for one attempt: hand it back to succeeded()/unavailable().
+// What was counted for one attempt: hand it back to succeeded()/refund().
 export interface Ticket {
   readonly subject: { readonly limiter: 'card' | 'device'; readonly key: string };
   readonly address: string;
@@ -133,8 +135,9 @@ export class Throttle {
     await limiters.address.reward(ticket.address, 1);
   }
 
-  // The backend did not answer: an outage is not a guess.
-  async unavailable(ticket: Ticket): Promise<void> {
+  // Not a wrong guess (an outage, a blocked or expired card): the points
+  // come back, the count goes on.
+  async refund(ticket: Ticket): Promise<void> {
     const limiters = await this.#limiters;
     await limiters[ticket.subject.limiter].reward(ticket.subject.key, 1);
     await limiters.address.reward(ticket.address, 1);

@@ -105,6 +105,14 @@ describe('throttle under attack', () => {
     );
   });
 
+  it('does not count a blocked card’s right PIN as a wrong guess', async () => {
+    for (let i = 0; i < LOCK_AFTER + 2; i++) {
+      const answer = await post(await startLogin(v, b.issuer), '21234000000003', '3456', `198.19.0.${i}`);
+      expect(answer.response.status).toBe(200);
+      expect(answer.body).not.toContain('locked for');
+    }
+  });
+
   describe('device cookies', () => {
     const card = '21234000000002';
     const pin = '2345';

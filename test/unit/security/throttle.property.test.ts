@@ -62,7 +62,7 @@ describe('throttle (property)', () => {
               checks.push({ card: a.card, address: a.address, on: d.ticket.subject.key, outcome: a.outcome });
               const outcome = await s.schedule(Promise.resolve(a.outcome), `backend ${JSON.stringify(a)}`);
               if (outcome === 'right') await throttle.succeeded(d.ticket);
-              if (outcome === 'unavailable') await throttle.unavailable(d.ticket);
+              if (outcome === 'unavailable') await throttle.refund(d.ticket);
             };
             const all = Promise.all(attempts.map((a) => s.schedule(Promise.resolve(a), 'start').then(run)));
             await s.waitFor(all);
