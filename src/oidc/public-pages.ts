@@ -84,6 +84,12 @@ export const COOKIES = [
     lifetime: 'at most the session lifetime',
   },
   { name: 'patronym_library', purpose: 'remembers which library you chose (only its name)', lifetime: '180 days' },
+  {
+    name: 'patronym_device',
+    purpose:
+      'lets you sign in on this device while someone else’s wrong guesses have locked your card (no card number in it; not set on a shared computer)',
+    lifetime: '180 days',
+  },
   { name: 'patronym_account', purpose: 'keeps you on your privacy page', lifetime: '15 minutes' },
   { name: 'patronym_account_login', purpose: 'protects the sign-in to your privacy page', lifetime: 'the sign-in' },
 ] as const;

@@ -138,6 +138,8 @@ describe('throttle under attack', () => {
       const expires = Date.parse(/; expires=([^;]+)/i.exec(header ?? '')?.[1] ?? '');
       expect(Math.round((expires - Date.now()) / 86_400_000)).toBe(180);
       expectAbsent(header ?? '', [card]);
+      // and it is listed with the other strictly necessary cookies
+      expect(await (await fetch(`${b.issuer}/privacy`)).text()).toContain('patronym_device');
 
       // on a shared computer: signed in, but no device cookie
       const library = new CookieJar();
