@@ -3,6 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -64,6 +65,38 @@ describe.runIf(browserAvailable())('privacy page in headless Chromium', () => {
     // The privacy page session is gone with the patron.
     await page.goto(`${b.issuer}/account`);
     expect(await page.locator('input[name=card]').count()).toBe(1);
+    await context.close();
+  });
+
+  it('on a shared computer, asks the next person for the card even with the last sign-in still open', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    const v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
+    const signIn = oidc.buildAuthorizationUrl(v.config, {
+      redirect_uri: v.redirectUri,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
+    await page.goto(signIn.href);
+    await page.fill('input[name=card]', '21234000000002');
+    await page.fill('input[name=pin]', '2345');
+    // The vendor's callback is not running: seeing the browser sent there is enough.
+    const backAtVendor = page.waitForRequest((r) => r.url().startsWith('http://localhost:3001/callback?code='));
+    await page.keyboard.press('Enter');
+    await backAtVendor;
+    // the broker session is open in this browser, and a second older
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await page.goto(`${b.issuer}/account`);
+    expect(await page.locator('input[name=card]').count()).toBe(1);
+    // the same with prompt=login and max_age taken out of the address
+    const resume = await context.request.get(`${b.issuer}/account`, { maxRedirects: 0 });
+    const auth = new URL(resume.headers().location as string, b.issuer);
+    auth.searchParams.delete('prompt');
+    auth.searchParams.delete('max_age');
+    await page.goto(auth.href);
+    expect(await page.locator('input[name=card]').count()).toBe(1);
+    expect(await page.locator('h1').textContent()).not.toBe('Your privacy');
     await context.close();
   });
 });
