@@ -101,7 +101,7 @@ export class Sip2Connection {
   // Reads frames once the connection failed (see #scrub).
   #scrubWaiter: ((frame: Buffer | undefined) => void) | undefined;
   // Called once when the connection ends, whoever ends it.
-  onClose: (() => void) | undefined;
+  onClose: ((why: Sip2Failure) => void) | undefined;
 
   private constructor(socket: Socket, endpoint: Endpoint, settings: ExchangeSettings) {
     this.#socket = socket;
@@ -385,6 +385,6 @@ export class Sip2Connection {
     this.#waiter = undefined;
     waiter?.reject(failure);
     if (socket === 'keep-socket') void this.retire();
-    this.onClose?.();
+    this.onClose?.(failure);
   }
 }

@@ -31,3 +31,19 @@ export function encodingHint(frame: Uint8Array, configured: Sip2Encoding): strin
   }
   return undefined;
 }
+
+// For `patronym check`: what the 98's text (institution, library name) says
+// about the server's encoding, when it has non-ASCII characters.
+export function textEncodingWarning(text: string, configured: Sip2Encoding): string | undefined {
+  if (configured === 'utf-8') {
+    return text.includes('\uFFFD') ? "text that is not UTF-8: is the server's encoding cp850 or latin1?" : undefined;
+  }
+  const bytes = encodeText(text, configured);
+  if (!bytes?.some((b) => b >= 0x80)) return undefined;
+  try {
+    const read = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return read.length < text.length ? "text that looks like UTF-8: is the server's encoding utf-8?" : undefined;
+  } catch {
+    return undefined;
+  }
+}

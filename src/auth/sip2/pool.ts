@@ -20,6 +20,9 @@ export interface PoolSettings {
   clearLastReply: boolean;
   // How long `close()` waits for requests in flight and retirements.
   drainMs: number;
+  // Told once when the server closes idle connections before the
+  // keep-alive: keepAlive is above the server's idle timeout.
+  warn?: (message: string) => void;
 }
 
 type Waiter = { resolve: (connection: Sip2Connection | undefined) => void; reject: (error: unknown) => void };
@@ -32,6 +35,8 @@ export class Sip2Pool {
   readonly #all = new Set<Sip2Connection>();
   readonly #idle: Sip2Connection[] = [];
   readonly #timers = new Map<Sip2Connection, NodeJS.Timeout>();
+  readonly #idleSince = new Map<Sip2Connection, number>();
+  #warnedIdle = false;
   readonly #waiters: Waiter[] = [];
   #opening = 0;
   #closed = false;
@@ -140,7 +145,10 @@ export class Sip2Pool {
       throw new Sip2Failure('closed', this.#endpoint, 'authenticator closed');
     }
     this.#all.add(connection);
-    connection.onClose = () => this.#drop(connection);
+    connection.onClose = (why) => {
+      if (why.kind === 'closed' && this.#idle.includes(connection)) this.#closedWhileIdle(connection);
+      this.#drop(connection);
+    };
     return connection;
   }
 
@@ -203,6 +211,7 @@ export class Sip2Pool {
     }
     if (this.#wakeOne(connection)) return;
     this.#idle.push(connection);
+    this.#idleSince.set(connection, Date.now());
     if (this.#settings.keepAliveMs > 0) {
       const timer = setTimeout(() => this.#keepAlive(connection), this.#settings.keepAliveMs);
       timer.unref();
@@ -225,7 +234,19 @@ export class Sip2Pool {
     );
   }
 
+  // Observed, not configured: how long the server lets a connection idle.
+  #closedWhileIdle(connection: Sip2Connection): void {
+    const since = this.#idleSince.get(connection);
+    if (since === undefined || this.#warnedIdle || this.#settings.keepAliveMs === 0) return;
+    this.#warnedIdle = true;
+    const idle = Number(((Date.now() - since) / 1000).toFixed(1));
+    this.#settings.warn?.(
+      `sip2: ${this.#endpoint.label} closed a connection idle for ${idle} s, before the keep-alive (keepAlive ${this.#settings.keepAliveMs / 1000} s): set keepAlive below the server's idle timeout`,
+    );
+  }
+
   #clearTimer(connection: Sip2Connection): void {
+    this.#idleSince.delete(connection);
     clearTimeout(this.#timers.get(connection));
     this.#timers.delete(connection);
   }

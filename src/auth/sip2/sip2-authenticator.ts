@@ -12,6 +12,7 @@ import { type Authenticator, type AuthResult, type Credentials, denied, unavaila
 import { type Endpoint, type ExchangeSettings, Sip2Connection, Sip2Failure } from './connection.ts';
 import { type DecisionRules, decide, rulesFrom } from './decide.ts';
 import { echoNamesCard } from './echo.ts';
+import { textEncodingWarning } from './encoding-hint.ts';
 import { firstField, type Sip2Message, valueProblem } from './message.ts';
 import type { Sip2Options, Sip2ServerOptions } from './options.ts';
 import { Sip2Pool } from './pool.ts';
@@ -28,7 +29,9 @@ import {
 import { type Login, login, openSession, scStatus, withLoginHint } from './session.ts';
 
 export interface Sip2Context {
-  // Start-up warnings for the sysadmin (plain TCP, verification off).
+  // Configuration warnings for the sysadmin: at start-up (plain TCP,
+  // verification off) and when observed (keepAlive above the server's idle
+  // timeout).
   warn?: (message: string) => void;
   now?: () => number;
   env?: NodeJS.ProcessEnv;
@@ -121,6 +124,7 @@ export class Sip2Authenticator implements Authenticator {
           keepAliveMs: options.keepAlive * 1000,
           acquireTimeoutMs: (options.connectTimeout + options.timeout) * 1000,
           clearLastReply: options.clearLastReply,
+          warn,
           // A request in flight, its 99 and a retirement's wait for a late reply.
           drainMs: (options.connectTimeout + 4 * options.timeout) * 1000,
         },
@@ -252,6 +256,10 @@ export class Sip2Authenticator implements Authenticator {
       if (!status.supported.includes(needed))
         parts.push(`warning: "${needed}" (message ${this.#options.message}) not listed as supported`);
     }
+    const encoding = textEncodingWarning(`${status.institution ?? ''}${status.library ?? ''}`, this.#options.encoding);
+    if (encoding) parts.push(`warning: encoding ${this.#options.encoding} but the server sent ${encoding}`);
+    if (this.#options.keepAlive > 0)
+      parts.push(`keep-alive every ${this.#options.keepAlive} s (must stay below the server's idle timeout)`);
     return parts.join(', ');
   }
 

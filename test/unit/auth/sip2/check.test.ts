@@ -33,12 +33,33 @@ describe('sip2 check', () => {
     const a = authenticatorFor([sim, second]);
     const lines = (await a.check()).split('\n');
     expect(lines).toEqual([
-      `sip2 127.0.0.1:${sim.port}: on-line, protocol 2.00, institution "springfield", library "Simulated Library", login as "broker" accepted, supports patron status, sc/acs status, resend, login, patron information, end patron session`,
-      `sip2 127.0.0.1:${second.port}: on-line, protocol 2.00, institution "sim", library "Branch", login as "broker" accepted, supports sc/acs status, resend, login, warning: "patron information" (message 63) not listed as supported`,
+      `sip2 127.0.0.1:${sim.port}: on-line, protocol 2.00, institution "springfield", library "Simulated Library", login as "broker" accepted, supports patron status, sc/acs status, resend, login, patron information, end patron session, keep-alive every 25 s (must stay below the server's idle timeout)`,
+      `sip2 127.0.0.1:${second.port}: on-line, protocol 2.00, institution "sim", library "Branch", login as "broker" accepted, supports sc/acs status, resend, login, warning: "patron information" (message 63) not listed as supported, keep-alive every 25 s (must stay below the server's idle timeout)`,
     ]);
     expect(sim.received.at(-1)?.code).toBe('99');
     await eventually(() => sim.connections === 0 && second.connections === 0);
     await a.close();
+  });
+
+  it('names an encoding mismatch it can see in the 98 (a library name with an accent)', async () => {
+    const latin = await startSip2Server({ login: LOGIN, library: 'Bibliothèque', encoding: 'latin1' });
+    const utf8 = await startSip2Server({ login: LOGIN, library: 'Bibliothèque' });
+    try {
+      const reading = authenticatorFor(latin, { keepAlive: 0 });
+      expect(await reading.check()).toContain(
+        "warning: encoding utf-8 but the server sent text that is not UTF-8: is the server's encoding cp850 or latin1?",
+      );
+      const cp850 = authenticatorFor(utf8, { keepAlive: 0, encoding: 'cp850' });
+      expect(await cp850.check()).toContain(
+        "warning: encoding cp850 but the server sent text that looks like UTF-8: is the server's encoding utf-8?",
+      );
+      const right = authenticatorFor(utf8, { keepAlive: 0 });
+      expect(await right.check()).not.toContain('warning');
+      await Promise.all([reading.close(), cp850.close(), right.close()]);
+    } finally {
+      await latin.stop();
+      await utf8.stop();
+    }
   });
 
   it('names a refused login', async () => {

@@ -103,14 +103,29 @@ describe('finding 3: idle timeouts', () => {
     expect(sim.accepted).toBe(before);
   });
 
-  it('a keepAlive above it costs a reconnect but never a sign-in', async () => {
+  it('a keepAlive above it costs a reconnect but never a sign-in, and the sysadmin is told once', async () => {
     sim.setQuirks({ idleTimeoutMs: 200 });
-    const a = make({ poolSize: 1, keepAlive: 5 });
+    const warnings: string[] = [];
+    const a = authenticatorFor(
+      sim,
+      { stableIdField: 'XI', poolSize: 1, keepAlive: 5 },
+      { warn: (m) => warnings.push(m) },
+    );
+    made.push(a);
     expect((await a.authenticate(SIP2_CARDS.active)).kind).toBe('ok');
     const before = sim.accepted;
     await eventually(() => sim.connections === 0);
     expect((await a.authenticate(SIP2_CARDS.active)).kind).toBe('ok');
     expect(sim.accepted).toBe(before + 1);
+    await eventually(() => sim.connections === 0);
+    expect((await a.authenticate(SIP2_CARDS.active)).kind).toBe('ok');
+    const idle = warnings.filter((w) => w.includes('idle'));
+    expect(idle).toHaveLength(1);
+    expect(idle[0]).toMatch(
+      new RegExp(
+        `^${label} closed a connection idle for [0-9.]+ s, before the keep-alive \\(keepAlive 5 s\\): set keepAlive below the server's idle timeout$`,
+      ),
+    );
   });
 });
 
