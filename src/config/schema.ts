@@ -320,7 +320,9 @@ export const configSchema = z.strictObject({
       grant: seconds.default(14 * 24 * 3600).describe('what a patron granted a vendor; renewed at each sign-in'),
       account: seconds
         .default(180 * 24 * 3600)
-        .describe('how long a patron’s pseudonym state is kept after their last sign-in'),
+        .describe(
+          'how long a patron’s account record (realm, last library) is kept after their last sign-in; pseudonym generations never expire',
+        ),
     })
     .default({
       session: 8 * 3600,
