@@ -215,9 +215,11 @@ export class Sip2Authenticator implements Authenticator {
   // For `patronym check`: logs in and sends 99 to every server on a fresh
   // connection; one line per server, or a PatronymError naming each failure.
   // ILSs behind SIP2 (Koha, Evergreen, Polaris…) look barcodes up ignoring
-  // case and surrounding blanks: one throttling counter for all spellings.
+  // case and surrounding blanks, and an ASCII SIP account strips accents
+  // (docs/sip2.md): one throttling counter for all those spellings. Folding
+  // more than the ILS does only merges counters, never splits one.
   canonicalCard(card: string): string {
-    return card.trim().toUpperCase();
+    return card.normalize('NFD').replace(/\p{M}/gu, '').trim().toUpperCase();
   }
 
   async check(): Promise<string> {

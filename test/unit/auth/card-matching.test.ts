@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Authenticator } from '../../../src/auth/authenticator.ts';
 import { canonicalCard } from '../../../src/auth/chain.ts';
+import { FileAuthenticator } from '../../../src/auth/file/file-authenticator.ts';
 import { canonicalLdapCard } from '../../../src/auth/ldap/card-matching.ts';
+import { Sip2Authenticator } from '../../../src/auth/sip2/sip2-authenticator.ts';
 
 const stub = (rule: (card: string) => string): Authenticator => ({
   id: 'stub',
@@ -22,6 +24,20 @@ describe('card matching', () => {
     ['caseExactMatch', 'SprLib0077', 'SprLib0077'],
   ] as const)('ldap %s: %s → %s', (rule, card, canonical) => {
     expect(canonicalLdapCard(rule, card)).toBe(canonical);
+  });
+
+  it.each([
+    ['p123x', 'P123X'],
+    ['P123x', 'P123X'],
+    ['jörg', 'JORG'],
+    ['21234000000001', '21234000000001'],
+  ])('sip2: %s → %s (case and accents folded, as ILSs and ASCII SIP accounts do)', (card, canonical) => {
+    // the rule uses no state of the instance
+    expect(Sip2Authenticator.prototype.canonicalCard(card)).toBe(canonical);
+  });
+
+  it('file: exact, as the patron file is a map keyed by the card as written', () => {
+    expect(FileAuthenticator.prototype.canonicalCard('P123x')).toBe('P123x');
   });
 
   it('uses the first authenticator’s rule for a library’s chain', () => {
