@@ -11,6 +11,9 @@ import { SIP2_CARDS, simChecksum } from '../../../support/sip2-server.ts';
 import type { Sip2Input } from './helpers.ts';
 
 let payload: Uint8Array = Buffer.alloc(0);
+// Given: the answer to a 97 (the first answer is `payload`), and the
+// connection stays open for it.
+let resend: Uint8Array | undefined;
 let server: net.Server;
 let port: number;
 
@@ -18,7 +21,9 @@ beforeAll(async () => {
   server = net.createServer((socket) => {
     socket.on('error', () => {});
     socket.on('data', (d) => {
-      if (d.includes(0x0d)) socket.end(payload);
+      if (!d.includes(0x0d)) return;
+      if (resend === undefined) socket.end(payload);
+      else socket.write(d.subarray(0, 2).toString() === '97' ? resend : payload);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -92,6 +97,48 @@ describe('sip2 fuzzing over a socket', () => {
       { numRuns: 120 },
     );
     await a.close();
+  });
+
+  // After a 97 any AY is accepted (Evergreen re-sends with AY0): whatever
+  // comes back then, a damaged "no" never turns into a "yes".
+  it('never turns a "no" re-sent after a 97 into a "yes", whatever its AY or damage', async () => {
+    const a = make({ scStatus: false, clearLastReply: false });
+    const no = reply64('Y', 'N');
+    const damaged = Buffer.from(no);
+    damaged[2] = (damaged[2] ?? 0) ^ 0x01;
+    const withSeq = (seq: number) => {
+      const body = no
+        .subarray(0, no.length - 5)
+        .toString('latin1')
+        .replace(/AY\dAZ$/, `AY${seq}AZ`);
+      return Buffer.from(`${body}${simChecksum(Buffer.from(body, 'latin1'))}\r`, 'latin1');
+    };
+    try {
+      // The path is taken: an undamaged re-send with another AY is read.
+      payload = damaged;
+      resend = withSeq(7);
+      expect(await a.authenticate(SIP2_CARDS.active)).toMatchObject({ reason: 'bad-credentials' });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 0, max: 9 }),
+          fc.option(fc.tuple(fc.nat({ max: no.length - 2 }), fc.integer({ min: 1, max: 255 })), { nil: undefined }),
+          async (seq, mutation) => {
+            let again = withSeq(seq);
+            if (mutation) {
+              again = Buffer.from(again);
+              again[mutation[0]] = ((again[mutation[0]] ?? 0) + mutation[1]) & 0xff;
+            }
+            payload = damaged;
+            resend = again;
+            sound(await a.authenticate(SIP2_CARDS.active));
+          },
+        ),
+        { numRuns: 120 },
+      );
+    } finally {
+      resend = undefined;
+      await a.close();
+    }
   });
 
   it('never takes a truncated "yes" as one', async () => {
