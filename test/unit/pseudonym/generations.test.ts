@@ -90,7 +90,7 @@ describe.each(kinds)('pseudonym generations on the %s store', (_kind, { open }) 
     const g = [new Generations(store, KEY), new Generations(other, KEY)] as const;
     const results = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
-        i === 50 ? g[0].forget(ACCOUNT) : g[i % 2].reset(ACCOUNT, 'vendor.example'),
+        i === 50 ? g[0].forget(ACCOUNT) : (i % 2 ? g[1] : g[0]).reset(ACCOUNT, 'vendor.example'),
       ),
     );
     const resets = results.filter((r): r is number => typeof r === 'number');
