@@ -20,6 +20,9 @@
 // is counted on that cookie instead of on the card: the card's owner gets
 // in while a guesser elsewhere has the card locked, with a small budget of
 // its own. Cards, addresses and cookies are counted under keyed hashes only.
+//
+// Windows and locks run on the wall clock (rate-limiter-flexible's Date.now),
+// not on the broker's injectable clock: tests that wait out a lock move Date.
 import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config/load.ts';
 import type { LimiterOptions, Store } from '../store/store.ts';
@@ -51,7 +54,7 @@ interface Limiters {
   device: RateLimiterAbstract;
 }
 
-export function limiterOptions(config: Config['throttle']): Record<keyof Limiters, LimiterOptions> {
+function limiterOptions(config: Config['throttle']): Record<keyof Limiters, LimiterOptions> {
   const { card, address, deviceCookie } = config;
   return {
     card: { keyPrefix: 'throttle_card', points: card.lockAfter, duration: card.window, blockDuration: card.lock },
