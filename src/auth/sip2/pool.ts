@@ -201,6 +201,10 @@ export class Sip2Pool {
       this.#drop(connection);
       return;
     }
+    // Handed straight to a waiting request, the connection is not at rest:
+    // the next patron reply replaces this one, and the 99 waits until the
+    // connection goes idle (or is retired).
+    if (this.#wakeOne(connection)) return;
     if (this.#settings.clearLastReply && connection.holdsPatronReply) {
       // After the patron has the answer: the 99 costs them no time.
       connection.settle().then(
@@ -209,7 +213,6 @@ export class Sip2Pool {
       );
       return;
     }
-    if (this.#wakeOne(connection)) return;
     this.#idle.push(connection);
     this.#idleSince.set(connection, Date.now());
     if (this.#settings.keepAliveMs > 0) {
