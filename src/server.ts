@@ -5,7 +5,8 @@
 import { createServer, type Server } from 'node:http';
 import { type Broker, createBroker } from './app.ts';
 import { authenticatorKinds } from './auth/registry.ts';
-import { type Config, loadConfigFileOffThread } from './config/load.ts';
+import { type Config, ConfigError, parseConfig } from './config/load.ts';
+import { readYamlOffThread } from './config/read-yaml.ts';
 import { describeError } from './errors.ts';
 import { libraryCounts } from './libraries/library.ts';
 import type { Logger } from './log.ts';
@@ -37,7 +38,10 @@ export interface ServerDeps {
   loadKeys?: () => Promise<Keys>;
 }
 
-// Settings a reload cannot change without a restart.
+// Settings a reload cannot change without a restart: the issuer (discovery
+// and every vendor's `iss` check; realm scopes default to its host), the
+// listening socket, the store and the keys in use. A reload keeps their
+// running values and warns about each one the file changed.
 const RESTART_ONLY = ['issuer', 'port', 'host', 'store', 'keys'] as const;
 
 export function createBrokerServer(deps: ServerDeps): BrokerServer {
@@ -69,11 +73,18 @@ export function createBrokerServer(deps: ServerDeps): BrokerServer {
       let next: Config;
       let nextBroker: Broker;
       let nextKeys = keys;
+      let ignored: string[];
       try {
-        next = await loadConfigFileOffThread(deps.configPath, {
-          kinds: authenticatorKinds,
-          ...(deps.env ? { env: deps.env } : {}),
-        });
+        const read = await readYamlOffThread(deps.configPath);
+        if (!read.ok) throw new ConfigError(deps.configPath, read.problems);
+        const env = deps.env ?? process.env;
+        const file = parseConfig(read.value, deps.configPath, { kinds: authenticatorKinds, env });
+        ignored = RESTART_ONLY.filter((key) => JSON.stringify(file[key]) !== JSON.stringify(config[key]));
+        // Parsed again as if the running issuer and port were set in the
+        // environment, so what defaults from them (realm scopes) stays too.
+        const kept = { ...env, ISSUER: config.issuer, PORT: String(config.port) };
+        const parsed = parseConfig(read.value, deps.configPath, { kinds: authenticatorKinds, env: kept });
+        next = { ...parsed, host: config.host, store: config.store, keys: config.keys };
         if (deps.loadKeys) {
           nextKeys = await deps.loadKeys();
           // Signing and cookie keys may change; these never may (every
@@ -94,11 +105,10 @@ export function createBrokerServer(deps: ServerDeps): BrokerServer {
         );
         return false;
       }
-      const ignored = RESTART_ONLY.filter((key) => JSON.stringify(next[key]) !== JSON.stringify(config[key]));
-      if (ignored.length > 0) {
+      for (const key of ignored) {
         log.warn(
-          { event: 'reload', ignored },
-          `config: ${ignored.join(', ')} changed; they take effect at the next restart`,
+          { event: 'reload', ignored: key },
+          `config: ${key} changed in the file; ignored until the next restart`,
         );
       }
       const old = broker;
