@@ -9,6 +9,7 @@ import { errors as oidcErrors } from 'oidc-provider';
 import { createAuthenticator } from './auth/registry.ts';
 import type { Config } from './config/load.ts';
 import { describeError } from './errors.ts';
+import { Readiness, type ReadinessOptions } from './health.ts';
 import { libraryAssets } from './libraries/assets.ts';
 import { addressRanges, buildLibraries, type Library } from './libraries/library.ts';
 import type { Logger } from './log.ts';
@@ -45,9 +46,12 @@ export interface AppDeps {
   now?: () => number;
   // Tests shorten the throttle's slow-down steps.
   throttleDelayStepMs?: number;
+  // Tests shorten the readiness checks' intervals.
+  readiness?: ReadinessOptions;
 }
 
 export interface Broker {
+  readiness: Readiness;
   app: Provider;
   provider: Provider;
   libraries: ReadonlyMap<string, Library>;
@@ -95,6 +99,20 @@ function metricsEndpoint(config: Config['metrics'], metrics: Metrics): Middlewar
     ctx.set('Cache-Control', 'no-store');
     ctx.type = metrics.registry.contentType;
     ctx.body = await metrics.registry.metrics();
+  };
+}
+
+// /readyz for load balancers: 200 while the store and every library's
+// backends answer (from the cached checks of health.ts), 503 otherwise and
+// from SIGTERM on. The body says which part is not ready, naming no host.
+function readyz(readiness: Readiness): Middleware {
+  return async (ctx, next) => {
+    if (ctx.path !== '/readyz' || ctx.method !== 'GET') return next();
+    if (readiness.report().pending) await readiness.settled();
+    const report = readiness.report();
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = report.ready ? 200 : 503;
+    ctx.body = { ready: report.ready, store: report.store, libraries: report.libraries };
   };
 }
 
@@ -184,6 +202,8 @@ export function createBroker(deps: AppDeps): Broker {
   provider.use(errorPages(views, log));
   provider.use(refuseEncodedBodies(views, log));
   provider.use(staticFiles());
+  const readiness = new Readiness(store, libraries, authenticators, log, deps.readiness);
+  provider.use(readyz(readiness));
   provider.use(libraryAssets(libraries));
   provider.use(metricsEndpoint(config.metrics, metrics));
   provider.use(routes.routes());
@@ -218,7 +238,9 @@ export function createBroker(deps: AppDeps): Broker {
     app: provider,
     provider,
     libraries,
+    readiness,
     async close() {
+      readiness.close();
       await Promise.allSettled(authenticators.map((a) => a.close()));
     },
   };

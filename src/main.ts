@@ -7,7 +7,7 @@ import { libraryCounts } from './libraries/library.ts';
 import { createLogger } from './log.ts';
 import { loadKeys } from './security/keys.ts';
 import { createBrokerServer } from './server.ts';
-import { openStore } from './store/registry.ts';
+import { connectStore } from './store/registry.ts';
 
 const configPath = process.env.PATRONYM_CONFIG ?? 'config/demo.yaml';
 
@@ -23,7 +23,9 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.log.level);
   const keys = await loadKeys(config.keys.dir, config.keys);
-  const store = openStore(config.store);
+  // Waits for the database (postgres: connected, schema migrated or refused
+  // as newer) so a wrong URL stops the start, not the first sign-in.
+  const store = await connectStore(config.store);
   const running = createBrokerServer({
     configPath,
     config,
@@ -66,6 +68,9 @@ async function main(): Promise<void> {
     log.info({ event: 'reload', signal: 'SIGHUP' }, 'config: reloading');
     void running.reload();
   });
+  // Graceful stop: not ready, no new connections, requests in flight
+  // finish, then the store's pool closes. A request still running after
+  // 10 s is cut (exit 1), so a stuck backend cannot hold a deploy up.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -76,7 +81,16 @@ async function main(): Promise<void> {
     running
       .close()
       .then(() => store.close())
-      .then(() => process.exit(0));
+      .then(
+        () => {
+          log.info({ event: 'stopped' }, 'patronym: stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          log.error({ event: 'stopped', err: error }, 'patronym: stopped with an error');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -8,6 +8,7 @@ import { authenticatorKinds } from './auth/registry.ts';
 import { type Config, ConfigError, parseConfig } from './config/load.ts';
 import { readYamlOffThread } from './config/read-yaml.ts';
 import { describeError } from './errors.ts';
+import type { ReadinessOptions } from './health.ts';
 import { libraryCounts } from './libraries/library.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
@@ -36,6 +37,8 @@ export interface ServerDeps {
   throttleDelayStepMs?: number;
   // Re-reads keys/ (after `patronym keys rotate|retire`).
   loadKeys?: () => Promise<Keys>;
+  // Tests shorten the readiness checks (health.ts).
+  readiness?: ReadinessOptions;
 }
 
 // Settings a reload cannot change without a restart: the issuer (discovery
@@ -58,6 +61,7 @@ export function createBrokerServer(deps: ServerDeps): BrokerServer {
       metrics,
       ...(deps.now ? { now: deps.now } : {}),
       ...(deps.throttleDelayStepMs !== undefined ? { throttleDelayStepMs: deps.throttleDelayStepMs } : {}),
+      ...(deps.readiness ? { readiness: deps.readiness } : {}),
     });
   let broker = build(config, keys);
   let handler = broker.app.callback();
@@ -126,11 +130,20 @@ export function createBrokerServer(deps: ServerDeps): BrokerServer {
       log.info({ event: 'reload', outcome: 'ok', ...libraryCounts(broker.libraries) }, 'config: reloaded');
       return true;
     },
+    // Graceful: /readyz answers 503 from now on, the socket stops accepting,
+    // requests in flight finish (kept-alive connections close after their
+    // response), then the backends' connections close. A patron half-way
+    // through a sign-in continues on another instance: it is all in the store.
     async close() {
+      broker.readiness.drain();
+      // A kept-alive connection goes as soon as its last answer is sent,
+      // rather than when the client's keep-alive runs out.
+      const idle = setInterval(() => server.closeIdleConnections(), 100);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      clearInterval(idle);
       for (const timer of retiring) clearTimeout(timer);
       await broker.close();
     },

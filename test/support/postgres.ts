@@ -98,7 +98,6 @@ export async function startPostgres(): Promise<Postgres> {
     "listen_addresses = '127.0.0.1'",
     `unix_socket_directories = '${dir}'`,
     'fsync = off',
-    'synchronous_commit = off',
     'full_page_writes = off',
     'max_connections = 300',
     'shared_buffers = 32MB',
