@@ -3,7 +3,7 @@
 // can follow (library, authenticator, outcome, keyed handles) that names no
 // patron.
 import type { Credentials, DenyReason } from '../auth/authenticator.ts';
-import { runChain } from '../auth/chain.ts';
+import { canonicalCard, runChain } from '../auth/chain.ts';
 import type { Library } from '../libraries/library.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -37,7 +37,9 @@ export async function signIn(
     library: library.id,
     authenticator: outcome.authenticator,
     vendor,
-    cardHash: deps.handles.card(library.realm.id, credentials.card),
+    // The same handle the throttle counts under: one card, one handle,
+    // however the patron spelt it.
+    cardHash: deps.handles.card(library.realm.id, canonicalCard(library.chain, credentials.card)),
     ms: Math.round(performance.now() - started),
   };
   const { result } = outcome;

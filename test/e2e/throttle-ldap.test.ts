@@ -90,5 +90,14 @@ describe.skipIf(!slapdAvailable())('throttle with an LDAP-backed library', () =>
     expect(checks).toBe(10);
     // back-monitor counts its own bind for each query: one more, nothing else
     expect(await slapd.operations('Bind')).toBe(binds + 1);
+    // The sysadmin follows one card through the log, whatever its spelling:
+    // sign-ins, wrong PINs and refusals carry one handle.
+    const handles = new Set(
+      b.logs
+        .flatMap((chunk) => chunk.split('\n'))
+        .filter((line) => line.includes('"event":"login"'))
+        .map((line) => (JSON.parse(line) as { cardHash?: string }).cardHash),
+    );
+    expect(handles.size).toBe(1);
   });
 });
