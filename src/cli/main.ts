@@ -96,6 +96,17 @@ keys
   .option('--cookies', 'also drop every cookie key but the newest')
   .action(async (options) => (await keysCommands()).retireCommand(options));
 
+const store = program.command('store').description('the store: where sessions, grants and patrons’ records live');
+store
+  .command('copy')
+  .description('copy every live record into another store, e.g. from SQLite to PostgreSQL (stop the brokers first)')
+  .requiredOption('--from <location>', 'sqlite:<path> or postgres://user@host:port/database')
+  .requiredOption('--to <location>', 'the same forms; a password comes from PGPASSWORD')
+  .option('--force', 'write into a target that already holds records')
+  .action(async (options: { from: string; to: string; force?: boolean }) =>
+    (await import('./commands/store.ts')).copyStoreCommand(options),
+  );
+
 program
   .command('purge')
   .description('delete every expired record now and print how many of each kind')

@@ -2,6 +2,7 @@
 // as the persistent stores (checked by the store conformance suite).
 import { type RateLimiterAbstract, RateLimiterMemory } from 'rate-limiter-flexible';
 import {
+  type DumpedRecord,
   epochSeconds,
   type LimiterOptions,
   type Payload,
@@ -113,6 +114,17 @@ export class MemoryStore implements Store {
       if (payload) found.push({ model, id: key.slice(prefix.length), payload });
     }
     return found;
+  }
+
+  async *dump(): AsyncIterable<DumpedRecord> {
+    for (const [key, entry] of [...this.#records]) {
+      const payload = this.#live(entry);
+      if (!payload) continue;
+      // Model names hold no NUL; ids may.
+      const cut = key.indexOf('\u0000');
+      const [model, id] = [key.slice(0, cut), key.slice(cut + 1)];
+      yield { model, id, payload, ...(entry.expiresAt !== undefined ? { expiresAt: entry.expiresAt } : {}) };
+    }
   }
 
   async findByAccount(accountId: string): Promise<StoredRecord[]> {

@@ -15,6 +15,7 @@ import { type RateLimiterAbstract, RateLimiterPostgres } from 'rate-limiter-flex
 import { PatronymError } from '../errors.ts';
 import { migrate } from './postgres-schema.ts';
 import {
+  type DumpedRecord,
   epochSeconds,
   type LimiterOptions,
   type Payload,
@@ -222,6 +223,31 @@ export class PostgresStore implements Store {
       [...values, this.#time(this.#now())],
     );
     return rows.map((row) => ({ model: row.model, id: decodeId(row.id), payload: row.payload }));
+  }
+
+  // By primary key in pages of 500 (keyset paging: each page one short
+  // indexed query, however large the table).
+  async *dump(): AsyncIterable<DumpedRecord> {
+    let after = { model: '', id: '' };
+    for (;;) {
+      const { rows } = await this.#query<{ model: string; id: string; payload: Payload; expires_at: Date | null }>(
+        `SELECT model, id, payload, expires_at FROM records
+          WHERE (model, id) > ($1, $2) AND ${LIVE.replace('$NOW', '$3')}
+          ORDER BY model, id LIMIT 500`,
+        [after.model, after.id, this.#time(this.#now())],
+      );
+      for (const row of rows) {
+        yield {
+          model: row.model,
+          id: decodeId(row.id),
+          payload: row.payload,
+          ...(row.expires_at === null ? {} : { expiresAt: row.expires_at.getTime() }),
+        };
+      }
+      const last = rows.at(-1);
+      if (!last || rows.length < 500) return;
+      after = { model: last.model, id: last.id };
+    }
   }
 
   async findByAccount(accountId: string): Promise<StoredRecord[]> {

@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { type RateLimiterAbstract, RateLimiterSQLite } from 'rate-limiter-flexible';
 import {
+  type DumpedRecord,
   epochSeconds,
   type LimiterOptions,
   type Payload,
@@ -197,6 +198,34 @@ export class SqliteStore implements Store {
     return this.#stmt.list
       .all({ model, now: this.#now() })
       .map((row) => ({ model, id: row.id, payload: JSON.parse(row.payload) as Payload }));
+  }
+
+  // By primary key in pages of 500, so a large file is never read whole.
+  async *dump(): AsyncIterable<DumpedRecord> {
+    const page = this.#db.prepare<
+      { model: string; id: string; now: number },
+      { model: string; id: string; payload: string; expires_at: number | null }
+    >(
+      `SELECT model, id, payload, expires_at FROM records
+       WHERE (model, id) > (@model, @id) AND (expires_at IS NULL OR expires_at > @now)
+       ORDER BY model, id LIMIT 500`,
+    );
+    let after = { model: '', id: '' };
+    for (;;) {
+      const rows = page.all({ ...after, now: this.#now() });
+      for (const row of rows) {
+        const payload = JSON.parse(row.payload) as Payload;
+        yield {
+          model: row.model,
+          id: row.id,
+          payload,
+          ...(row.expires_at === null ? {} : { expiresAt: row.expires_at }),
+        };
+      }
+      const last = rows.at(-1);
+      if (!last || rows.length < 500) return;
+      after = { model: last.model, id: last.id };
+    }
   }
 
   async findByAccount(accountId: string): Promise<StoredRecord[]> {

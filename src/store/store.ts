@@ -31,6 +31,11 @@ export interface StoredRecord {
   payload: Payload;
 }
 
+// A record as `patronym store copy` moves it between stores.
+export interface DumpedRecord extends StoredRecord {
+  expiresAt?: number; // epoch ms; absent: lives until destroyed
+}
+
 export interface Store {
   readonly kind: string;
   // `expiresIn` in seconds; absent means the record lives until destroyed.
@@ -64,6 +69,10 @@ export interface Store {
   findByAccount(accountId: string): Promise<StoredRecord[]>;
   // Every live record of one model (e.g. the registered vendors).
   list(model: string): Promise<StoredRecord[]>;
+  // Every live record of every model, with its expiry, in batches: what
+  // `patronym store copy` moves from one store to another. Not the limiter's
+  // counters (minutes long; a move starts them afresh).
+  dump(): AsyncIterable<DumpedRecord>;
   // Atomically adds one to a counter, creating it (with this lifetime) if it
   // is missing or expired; resolves with the new count. The lifetime of an
   // existing counter is not extended: a window starts at the first event.

@@ -177,6 +177,26 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       expect(await store.list('Nothing')).toEqual([]);
     });
 
+    it('dumps every live record of every model with its expiry, in pages', async () => {
+      await Promise.all(Array.from({ length: 1203 }, (_, i) => store.upsert('Session', `s${i}`, { i }, 60)));
+      await store.upsert('Account', 'a', { realm: 'r' });
+      await store.upsert('Grant', 'gone', {}, 1);
+      await store.upsert('Consent', 'ünï\u0000x', { accountId: 'a' }, 120);
+      clock.advance(2_000);
+      const dumped = [];
+      for await (const record of store.dump()) dumped.push(record);
+      expect(dumped).toHaveLength(1205);
+      expect(new Set(dumped.map((r) => `${r.model}/${r.id}`)).size).toBe(1205);
+      expect(dumped.find((r) => r.model === 'Account')).toEqual({ model: 'Account', id: 'a', payload: { realm: 'r' } });
+      expect(dumped.find((r) => r.model === 'Consent')).toEqual({
+        model: 'Consent',
+        id: 'ünï\u0000x',
+        payload: { accountId: 'a' },
+        expiresAt: clock.now() - 2_000 + 120_000,
+      });
+      expect(dumped.find((r) => r.model === 'Grant')).toBeUndefined();
+    });
+
     it('sweeps by model, reporting counts per model', async () => {
       await store.upsert('Session', 's1', {}, 1);
       await store.upsert('Session', 's2', {}, 1);
