@@ -1,40 +1,80 @@
 // `npm run bench [scenario…]`: complete OIDC sign-ins per second at
 // concurrency 1, 8 and 32 for each backend scenario, with latency
-// percentiles. Every request goes to loopback; every run is bounded.
+// percentiles and the store's share of each sign-in; the file and LDAP
+// scenarios once more on PostgreSQL; then one and two broker processes on
+// one PostgreSQL (bench/instances.ts). Every request goes to loopback;
+// every run is bounded.
+//
+//   npm run bench                      everything
+//   npm run bench ldap ldap/postgres   chosen rows
+//   npm run bench instances            only the multi-instance comparison
 import { cpus } from 'node:os';
+import type { ConfigInput } from '../src/config/schema.ts';
 import { removeDir, startBroker, vendor } from '../test/support/broker.ts';
+import { type Postgres, postgresAvailable, startPostgres } from '../test/support/postgres.ts';
+import { instancesBench } from './instances.ts';
 import { formatRow, HEADER, loginLoad } from './login-load.ts';
 import { type Scenario, scenarios } from './scenarios.ts';
+import { timeStore } from './store-timing.ts';
 
 const CONCURRENCY = [1, 8, 32];
 const LIMITS = { count: Number(process.env.BENCH_COUNT ?? 400), seconds: Number(process.env.BENCH_SECONDS ?? 15) };
 
+// Scenario rows: each backend on SQLite, file and LDAP also on PostgreSQL.
+const rows: [string, Scenario, 'sqlite' | 'postgres'][] = [
+  ...Object.entries(scenarios).map(([name, s]): [string, Scenario, 'sqlite'] => [name, s, 'sqlite']),
+  ['file/postgres', scenarios.file as Scenario, 'postgres'],
+  ['ldap/postgres', scenarios.ldap as Scenario, 'postgres'],
+];
 const wanted = process.argv.slice(2);
-const selected: [string, Scenario][] = Object.entries(scenarios).filter(
-  ([name]) => wanted.length === 0 || wanted.includes(name),
-);
-if (selected.length === 0) {
-  process.stderr.write(`bench: no such scenario; choose from ${Object.keys(scenarios).join(', ')}\n`);
+const selected = rows.filter(([name]) => wanted.length === 0 || wanted.includes(name));
+const withInstances = wanted.length === 0 || wanted.includes('instances');
+if (selected.length === 0 && !withInstances) {
+  process.stderr.write(`bench: no such scenario; choose from ${rows.map(([n]) => n).join(', ')}, instances\n`);
   process.exit(2);
 }
 
+let pg: Postgres | undefined;
+const postgres = async (): Promise<Postgres> => {
+  if (!postgresAvailable()) throw new Error('bench: PostgreSQL rows need Debian’s postgresql package');
+  pg ??= await startPostgres();
+  return pg;
+};
+
 process.stdout.write(
   `Patronym sign-in benchmark: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ` +
-    `at most ${LIMITS.count} sign-ins or ${LIMITS.seconds} s per row\n\n${HEADER}\n`,
+    `at most ${LIMITS.count} sign-ins or ${LIMITS.seconds} s per row\n`,
 );
-for (const [name, scenario] of selected) {
-  const setup = await scenario();
-  const b = await startBroker({ config: { ...setup.config, log: { level: 'warn' } } });
-  try {
-    const v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
-    // Warm-up: JIT, connection pools, SQLite pages.
-    await loginLoad(b, v, setup.cards, 4, { count: 20, seconds: 5 });
-    for (const concurrency of CONCURRENCY) {
-      process.stdout.write(`${formatRow(name, await loginLoad(b, v, setup.cards, concurrency, LIMITS))}\n`);
+try {
+  if (selected.length > 0) process.stdout.write(`\n${HEADER}  store ms  store %  calls\n`);
+  for (const [name, scenario, kind] of selected) {
+    const setup = await scenario();
+    const store: Partial<ConfigInput> =
+      kind === 'postgres' ? { store: { kind: 'postgres', url: await (await postgres()).createDatabase() } } : {};
+    const b = await startBroker({ config: { ...setup.config, ...store, log: { level: 'warn' } } });
+    const timing = timeStore(b.store);
+    try {
+      const v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
+      // Warm-up: JIT, connection pools, SQLite pages.
+      await loginLoad(b, v, setup.cards, 4, { count: 20, seconds: 5 });
+      for (const concurrency of CONCURRENCY) {
+        timing.reset();
+        const result = await loginLoad(b, v, setup.cards, concurrency, LIMITS);
+        // Time waiting for the store per sign-in, and as a share of a
+        // sign-in's latency (p50 as the typical one).
+        const perLogin = result.logins ? timing.ms / result.logins : 0;
+        const mean = result.logins ? (result.seconds * 1000 * concurrency) / result.logins : 0;
+        process.stdout.write(
+          `${formatRow(name, result)} ${perLogin.toFixed(1).padStart(9)} ${((100 * perLogin) / (mean || 1)).toFixed(1).padStart(7)} ${(result.logins ? timing.calls / result.logins : 0).toFixed(0).padStart(6)}\n`,
+        );
+      }
+    } finally {
+      await b.stop();
+      removeDir(b.dir);
+      await setup.teardown?.();
     }
-  } finally {
-    await b.stop();
-    removeDir(b.dir);
-    await setup.teardown?.();
   }
+  if (withInstances) await instancesBench(await postgres(), LIMITS);
+} finally {
+  await pg?.dispose();
 }
