@@ -45,7 +45,9 @@ export interface Store {
   // when it is missing or expired): a transaction on every store, so no
   // caller reads, changes and writes back on its own and concurrent updates
   // lose nothing. `change` must be synchronous and free of side effects (a
-  // store may run it again on conflict). Resolves with the payload written.
+  // store may run it again on conflict); if it throws, nothing is written
+  // and update rejects with its error (a caller's way to abort and retry).
+  // Resolves with the payload written.
   // `expiresIn` as for upsert; absent means the record lives until destroyed.
   update(
     model: string,

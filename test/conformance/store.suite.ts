@@ -154,6 +154,23 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       expect(new Set(seen).size).toBe(200);
     });
 
+    it('update writes nothing when change throws, and rejects with its error', async () => {
+      await store.upsert('Consent', 'a', { v: 1 }, 60);
+      const refused = new Error('changed my mind');
+      await expect(
+        store.update('Consent', 'a', () => {
+          throw refused;
+        }),
+      ).rejects.toBe(refused);
+      await expect(
+        store.update('Consent', 'new', () => {
+          throw refused;
+        }),
+      ).rejects.toBe(refused);
+      expect(await store.find('Consent', 'a')).toEqual({ v: 1 });
+      expect(await store.find('Consent', 'new')).toBeUndefined();
+    });
+
     it('update sees an expired record as missing, and sets the new expiry', async () => {
       await store.upsert('Account', 'a', { n: 5 }, 10);
       clock.advance(11_000);
