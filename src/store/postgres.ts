@@ -40,7 +40,25 @@ export interface PostgresStoreOptions extends StoreOptions {
 const encodeId = (id: string): string => id.replace(/\\/g, '\\\\').replace(/\0/g, '\\0');
 const decodeId = (id: string): string => id.replace(/\\(\\|0)/g, (_, c: string) => (c === '0' ? '\0' : '\\'));
 
-const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+// The same for the indexed copies of payload fields (uid, grantId, …).
+const column = (value: unknown): string | null => (typeof value === 'string' ? encodeId(value) : null);
+
+// jsonb cannot hold NUL either, and a vendor may put one in a nonce or a
+// state. A string holding one (or starting with MARK, so that the mapping
+// stays one-to-one) is stored as MARK followed by its JSON text.
+const MARK = '\uE000nul:';
+const toJson = (payload: Payload): string =>
+  JSON.stringify(payload, (_key, value: unknown) =>
+    typeof value === 'string' && (value.includes('\0') || value.startsWith(MARK))
+      ? MARK + JSON.stringify(value)
+      : value,
+  );
+const fromJson = (text: string): Payload =>
+  (text.includes(MARK)
+    ? JSON.parse(text, (_key, value: unknown) =>
+        typeof value === 'string' && value.startsWith(MARK) ? JSON.parse(value.slice(MARK.length)) : value,
+      )
+    : JSON.parse(text)) as Payload;
 const LIVE = '(expires_at IS NULL OR expires_at > $NOW)';
 
 // Writes one record; `$1…$8` as in `#row()`.
@@ -138,11 +156,11 @@ export class PostgresStore implements Store {
     return [
       model,
       encodeId(id),
-      JSON.stringify(payload),
-      str(payload.grantId),
-      str(payload.uid),
-      str(payload.userCode),
-      str(payload.accountId),
+      toJson(payload),
+      column(payload.grantId),
+      column(payload.uid),
+      column(payload.userCode),
+      column(payload.accountId),
       expiresIn === undefined ? null : this.#time(this.#now() + expiresIn * 1000),
     ];
   }
@@ -153,11 +171,11 @@ export class PostgresStore implements Store {
 
   async #one(where: string, values: unknown[]): Promise<Payload | undefined> {
     const now = `$${values.length + 1}`;
-    const { rows } = await this.#query<{ payload: Payload }>(
-      `SELECT payload FROM records WHERE ${where} AND ${LIVE.replace('$NOW', now)} LIMIT 1`,
+    const { rows } = await this.#query<{ payload: string }>(
+      `SELECT payload::text AS payload FROM records WHERE ${where} AND ${LIVE.replace('$NOW', now)} LIMIT 1`,
       [...values, this.#time(this.#now())],
     );
-    return rows[0]?.payload;
+    return rows[0] ? fromJson(rows[0].payload) : undefined;
   }
 
   async find(model: string, id: string): Promise<Payload | undefined> {
@@ -165,11 +183,11 @@ export class PostgresStore implements Store {
   }
 
   async findByUid(model: string, uid: string): Promise<Payload | undefined> {
-    return this.#one('model = $1 AND uid = $2', [model, uid]);
+    return this.#one('model = $1 AND uid = $2', [model, encodeId(uid)]);
   }
 
   async findByUserCode(model: string, userCode: string): Promise<Payload | undefined> {
-    return this.#one('model = $1 AND user_code = $2', [model, userCode]);
+    return this.#one('model = $1 AND user_code = $2', [model, encodeId(userCode)]);
   }
 
   // Optimistic first: read the row with its version (PostgreSQL's xmin,
@@ -184,8 +202,8 @@ export class PostgresStore implements Store {
     change: (current: Payload | undefined) => Payload,
     expiresIn?: number,
   ): Promise<Payload> {
-    const { rows } = await this.#query<{ payload: Payload; expires_at: Date | null; version: string }>(
-      'SELECT payload, expires_at, xmin::text AS version FROM records WHERE model = $1 AND id = $2',
+    const { rows } = await this.#query<{ payload: string; expires_at: Date | null; version: string }>(
+      'SELECT payload::text AS payload, expires_at, xmin::text AS version FROM records WHERE model = $1 AND id = $2',
       [model, encodeId(id)],
     );
     const found = rows[0];
@@ -198,9 +216,9 @@ export class PostgresStore implements Store {
     return this.#lockedUpdate(model, id, change, expiresIn);
   }
 
-  #liveOrUndefined(found: { payload: Payload; expires_at: Date | null } | undefined): Payload | undefined {
+  #liveOrUndefined(found: { payload: string; expires_at: Date | null } | undefined): Payload | undefined {
     const live = found && (found.expires_at === null || found.expires_at.getTime() > this.#now());
-    return live ? found.payload : undefined;
+    return live ? fromJson(found.payload) : undefined;
   }
 
   // A transaction holding the row lock (SELECT … FOR UPDATE) from the read
@@ -218,8 +236,8 @@ export class PostgresStore implements Store {
       const client = await this.#pool.connect();
       try {
         await client.query('BEGIN');
-        const { rows } = await client.query<{ payload: Payload; expires_at: Date | null }>(
-          prepared('SELECT payload, expires_at FROM records WHERE model = $1 AND id = $2 FOR UPDATE', [
+        const { rows } = await client.query<{ payload: string; expires_at: Date | null }>(
+          prepared('SELECT payload::text AS payload, expires_at FROM records WHERE model = $1 AND id = $2 FOR UPDATE', [
             model,
             encodeId(id),
           ]),
@@ -261,16 +279,16 @@ export class PostgresStore implements Store {
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    await this.#query('DELETE FROM records WHERE grant_id = $1', [grantId]);
+    await this.#query('DELETE FROM records WHERE grant_id = $1', [encodeId(grantId)]);
   }
 
   async #many(where: string, values: unknown[]): Promise<StoredRecord[]> {
     const now = `$${values.length + 1}`;
-    const { rows } = await this.#query<{ model: string; id: string; payload: Payload }>(
-      `SELECT model, id, payload FROM records WHERE ${where} AND ${LIVE.replace('$NOW', now)} ORDER BY model, id`,
+    const { rows } = await this.#query<{ model: string; id: string; payload: string }>(
+      `SELECT model, id, payload::text AS payload FROM records WHERE ${where} AND ${LIVE.replace('$NOW', now)} ORDER BY model, id`,
       [...values, this.#time(this.#now())],
     );
-    return rows.map((row) => ({ model: row.model, id: decodeId(row.id), payload: row.payload }));
+    return rows.map((row) => ({ model: row.model, id: decodeId(row.id), payload: fromJson(row.payload) }));
   }
 
   // By primary key in pages of 500 (keyset paging: each page one short
@@ -278,8 +296,8 @@ export class PostgresStore implements Store {
   async *dump(): AsyncIterable<DumpedRecord> {
     let after = { model: '', id: '' };
     for (;;) {
-      const { rows } = await this.#query<{ model: string; id: string; payload: Payload; expires_at: Date | null }>(
-        `SELECT model, id, payload, expires_at FROM records
+      const { rows } = await this.#query<{ model: string; id: string; payload: string; expires_at: Date | null }>(
+        `SELECT model, id, payload::text AS payload, expires_at FROM records
           WHERE (model, id) > ($1, $2) AND ${LIVE.replace('$NOW', '$3')}
           ORDER BY model, id LIMIT 500`,
         [after.model, after.id, this.#time(this.#now())],
@@ -288,7 +306,7 @@ export class PostgresStore implements Store {
         yield {
           model: row.model,
           id: decodeId(row.id),
-          payload: row.payload,
+          payload: fromJson(row.payload),
           ...(row.expires_at === null ? {} : { expiresAt: row.expires_at.getTime() }),
         };
       }
@@ -299,7 +317,7 @@ export class PostgresStore implements Store {
   }
 
   async findByAccount(accountId: string): Promise<StoredRecord[]> {
-    return this.#many('account_id = $1', [accountId]);
+    return this.#many('account_id = $1', [encodeId(accountId)]);
   }
 
   async list(model: string): Promise<StoredRecord[]> {

@@ -223,6 +223,21 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       expect(await store.sweep()).toEqual({ Session: 2, Grant: 1 });
     });
 
+    it('keeps NUL and any other character in payload strings and indexed fields (a hostile nonce or state)', async () => {
+      const odd = 'a\u0000b\\0\uE000x';
+      const payload = { nonce: odd, uid: odd, grantId: odd, accountId: odd, list: [odd, '\uE000nul:'], n: 1 };
+      await store.upsert('AuthorizationCode', 'c', payload, 60);
+      expect(await store.find('AuthorizationCode', 'c')).toEqual(payload);
+      expect(await store.findByUid('AuthorizationCode', odd)).toEqual(payload);
+      expect((await store.findByAccount(odd)).map((r) => r.id)).toEqual(['c']);
+      expect(await store.consume('AuthorizationCode', 'c')).toBe(true);
+      expect((await store.find('AuthorizationCode', 'c'))?.nonce).toBe(odd);
+      await store.update('AuthorizationCode', 'c', (current) => ({ ...current, extra: odd }), 60);
+      expect((await store.list('AuthorizationCode'))[0]?.payload.extra).toBe(odd);
+      await store.revokeByGrantId(odd);
+      expect(await store.find('AuthorizationCode', 'c')).toBeUndefined();
+    });
+
     it('stores ids and payloads with any characters', async () => {
       const id = 'ünï/côde\u0000\'"; DROP TABLE records;--';
       await store.upsert('Session', id, { text: 'ünï 💡', n: 1.5, t: true, z: null }, 60);

@@ -153,6 +153,17 @@ describe.runIf(available)('two instances on one PostgreSQL', () => {
     }
   });
 
+  it('a nonce and state holding NUL come back intact (PostgreSQL text cannot hold NUL)', async () => {
+    const started = await startLogin(v, a.issuer, { nonce: 'n\u0000once', state: 'st\u0000ate' }, new CookieJar());
+    const page = await walk(started.jar, a.issuer, () => A, started.loginUrl);
+    const done = await submitAt({ ...started, loginPage: page.body }, a.issuer, () => B, PATRON.card, PATRON.pin);
+    expect(new URL(done.leftFor ?? 'http://x/').searchParams.get('state')).toBe('st\u0000ate');
+    const tokens = await redeem(A, v, done.leftFor ?? '', started.verifier);
+    expect(tokens.status).toBe(200);
+    const claims = JSON.parse(Buffer.from(String(tokens.body.id_token).split('.')[1] ?? '', 'base64url').toString());
+    expect(claims.nonce).toBe('n\u0000once');
+  });
+
   it('the same patron gets the same pseudonym from either instance', async () => {
     const one = await signIn(A, A);
     const two = await signIn(B, B);
