@@ -98,9 +98,8 @@ export class PostgresStore implements Store {
     this.#sweepBatch = options.sweepBatch ?? 500;
     const tls = options.tls;
     this.#pool = new pg.Pool({
-      connectionString: options.url,
+      connectionString: withPassword(options.url, options.password),
       max: options.poolSize ?? 10,
-      ...(options.password !== undefined ? { password: options.password } : {}),
       ...(tls
         ? {
             ssl: {
@@ -399,6 +398,16 @@ export class PostgresStore implements Store {
     await this.#ready.catch(() => {});
     if (!this.#pool.ended) await this.#pool.end();
   }
+}
+
+// node-postgres lets the URL's fields override separate options (a URL
+// without a password would unset one given beside it), so the password
+// from the configuration's secret goes into the URL it connects with.
+function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined) return url;
+  const parsed = new URL(url);
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
 }
 
 // The URL without its password, for messages.

@@ -10,12 +10,24 @@
 //   const url = await pg.createDatabase();      // a fresh, empty database per test
 //   await pg.dispose();
 import { execFile } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from './slapd.ts';
+import { makeTls } from './tls.ts';
 
 const run = promisify(execFile);
 const ROOT = '/usr/lib/postgresql';
@@ -64,13 +76,25 @@ async function runPg(binary: string, args: string[]): Promise<string> {
   }
 }
 
+export interface PostgresOptions {
+  // TLS with a throwaway CA; the role `patronym` (password `patronym-pw`)
+  // may then sign in only over TLS and with its password.
+  tls?: boolean;
+}
+
+export const TLS_ROLE = { user: 'patronym', password: 'patronym-pw' } as const;
+
 export interface Postgres {
   port: number;
   dir: string;
+  // With `tls`: the CA that signed the server certificate, and one that did not.
+  caFile?: string;
+  wrongCaFile?: string;
   // postgres://postgres@127.0.0.1:port/<database>
   url(database?: string): string;
-  // A new empty database (named, or test_<n>); resolves with its URL.
-  createDatabase(name?: string): Promise<string>;
+  // A new empty database (named, or test_<n>), owned by `owner` (default
+  // the superuser); resolves with its superuser URL.
+  createDatabase(name?: string, owner?: string): Promise<string>;
   // Runs SQL as the superuser in one database.
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(
     database: string,
@@ -84,7 +108,7 @@ export interface Postgres {
   dispose(): Promise<void>;
 }
 
-export async function startPostgres(): Promise<Postgres> {
+export async function startPostgres(options: PostgresOptions = {}): Promise<Postgres> {
   const dir = mkdtempSync(join(tmpdir(), 'patronym-pg-'));
   const data = join(dir, 'data');
   if (isRoot()) {
@@ -105,6 +129,27 @@ export async function startPostgres(): Promise<Postgres> {
   ].join('\n');
   // Appending keeps the file's owner (postgres), so no chown is needed.
   appendFileSync(join(data, 'postgresql.conf'), `\n${conf}\n`);
+  const tlsDir = join(dir, 'tls');
+  if (options.tls) {
+    mkdirSync(tlsDir);
+    makeTls(tlsDir);
+    // The server refuses a key others can read, and must own it.
+    chmodSync(join(tlsDir, 'server.key'), 0o600);
+    if (isRoot()) {
+      const { uid, gid } = await postgresUid();
+      for (const f of ['', 'server.key', 'server.pem']) chownSync(join(tlsDir, f), uid, gid);
+    }
+    appendFileSync(
+      join(data, 'postgresql.conf'),
+      `ssl = on\nssl_cert_file = '${join(tlsDir, 'server.pem')}'\nssl_key_file = '${join(tlsDir, 'server.key')}'\n`,
+    );
+    // First match wins: the role gets TLS and a password or nothing.
+    const hba = join(data, 'pg_hba.conf');
+    writeFileSync(
+      hba,
+      `hostssl all ${TLS_ROLE.user} 127.0.0.1/32 scram-sha-256\nhost all ${TLS_ROLE.user} 127.0.0.1/32 reject\n${readFileSync(hba, 'utf8')}`,
+    );
+  }
 
   const log = join(dir, 'server.log');
   const start = async () => {
@@ -126,12 +171,16 @@ export async function startPostgres(): Promise<Postgres> {
       await client.end();
     }
   };
+  if (options.tls) {
+    await query('postgres', `CREATE ROLE ${TLS_ROLE.user} LOGIN PASSWORD '${TLS_ROLE.password}'`);
+  }
   return {
     port,
     dir,
+    ...(options.tls ? { caFile: join(tlsDir, 'ca.pem'), wrongCaFile: join(tlsDir, 'wrong-ca.pem') } : {}),
     url,
-    async createDatabase(name = `test_${process.pid}_${n++}`) {
-      await query('postgres', `CREATE DATABASE "${name}"`);
+    async createDatabase(name = `test_${process.pid}_${n++}`, owner?: string) {
+      await query('postgres', `CREATE DATABASE "${name}"${owner ? ` OWNER "${owner}"` : ''}`);
       return url(name);
     },
     query,
