@@ -12,6 +12,8 @@ export interface LoadResult {
   p50: number;
   p95: number;
   p99: number;
+  // The first failure's message, to say what went wrong.
+  firstFailure?: string;
 }
 
 export const percentile = (sorted: number[], p: number) =>
@@ -26,6 +28,7 @@ export async function loginLoad(
 ): Promise<LoadResult> {
   const latencies: number[] = [];
   let failures = 0;
+  let firstFailure: string | undefined;
   let issued = 0;
   const deadline = performance.now() + limits.seconds * 1000;
   const started = performance.now();
@@ -39,8 +42,9 @@ export async function loginLoad(
         if (!submitted.leftFor) throw new Error(`no code (status ${submitted.response.status})`);
         await completeLogin(v, s, submitted.leftFor);
         latencies.push(performance.now() - t0);
-      } catch {
+      } catch (error) {
         failures++;
+        firstFailure ??= (error as Error).message;
       }
     }
   }
@@ -56,6 +60,7 @@ export async function loginLoad(
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
+    ...(firstFailure ? { firstFailure } : {}),
   };
 }
 

@@ -65,7 +65,7 @@ try {
         const perLogin = result.logins ? timing.ms / result.logins : 0;
         const mean = result.logins ? (result.seconds * 1000 * concurrency) / result.logins : 0;
         process.stdout.write(
-          `${formatRow(name, result)} ${perLogin.toFixed(1).padStart(9)} ${((100 * perLogin) / (mean || 1)).toFixed(1).padStart(7)} ${(result.logins ? timing.calls / result.logins : 0).toFixed(0).padStart(6)}\n`,
+          `${formatRow(name, result)} ${perLogin.toFixed(1).padStart(9)} ${((100 * perLogin) / (mean || 1)).toFixed(1).padStart(7)} ${(result.logins ? timing.calls / result.logins : 0).toFixed(0).padStart(6)}${result.firstFailure ? `  (first failure: ${result.firstFailure})` : ''}\n`,
         );
       }
     } finally {
