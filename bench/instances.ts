@@ -178,6 +178,10 @@ export async function instancesBench(pg: Postgres, limits: { count: number; seco
         store: { kind: 'postgres', url, poolSize: 10 },
         keys: { dir: join(dir, 'keys') },
         log: { level: 'warn' },
+        // The load comes from one address but stands for many patrons: the
+        // per-address bound (30 PIN checks in flight) would refuse some at
+        // concurrency 32.
+        throttle: { address: { lockAfter: 10_000, window: 900, lock: 900 } },
         realms: [{ id: 'springfield', scope: 'springfield.example.org' }],
         libraries: [
           {
