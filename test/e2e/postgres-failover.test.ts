@@ -56,10 +56,12 @@ class Balancer {
   requests = 0;
   retried = 0;
   inFlight = new Map<string, number>();
-  constructor(
-    readonly instances: Instance[],
-    readonly onRequest: (n: number) => void,
-  ) {}
+  readonly instances: Instance[];
+  readonly onRequest: (n: number) => void;
+  constructor(instances: Instance[], onRequest: (n: number) => void) {
+    this.instances = instances;
+    this.onRequest = onRequest;
+  }
 
   async fetch(jar: CookieJar, url: string, init: RequestInit = {}): Promise<{ response: Response; origin: string }> {
     const path = new URL(url);
