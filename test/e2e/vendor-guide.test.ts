@@ -398,8 +398,8 @@ describe.runIf(browserAvailable())('the button kit and the guide in headless Chr
       ctx.body = css;
     });
     const libraries = [
-      { id: 'springfield', name: 'Springfield Public Library' },
-      { id: 'shelbyville', name: 'Shelbyville Public Library' },
+      { id: 'springfield', name: 'Springfield Public Library', realm: {} },
+      { id: 'shelbyville', name: 'Shelbyville Public Library', realm: {} },
     ];
     for (const router of [
       buttonRoutes({ issuer: 'https://signin.library.example', libraries, views }),
