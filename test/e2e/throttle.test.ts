@@ -62,17 +62,14 @@ describe('throttle under attack', () => {
   it('lets at most lockAfter of 200 parallel wrong PINs for one card reach the library’s system', async () => {
     const card = '21234000000004';
     const form = await startLogin(v, b.issuer);
-    const started = performance.now();
     const answers = await Promise.all(
       Array.from({ length: 200 }, (_, i) => post(form, card, wrongPin(i), `198.51.100.${i % 250}`)),
     );
-    const ms = performance.now() - started;
     expect(count(card)).toBe(LOCK_AFTER);
     const statuses = answers.map((a) => a.response.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(LOCK_AFTER);
     expect(statuses.filter((s) => s === 429)).toHaveLength(200 - LOCK_AFTER);
     expect(answers.find((a) => a.response.status === 429)?.body).toContain('locked for 15 minutes');
-    console.info(`200 parallel wrong PINs for one card: ${count(card)} backend checks, ${Math.round(ms)} ms`);
   });
 
   it('never signs in the right PIN posted inside a burst', async () => {
