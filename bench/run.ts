@@ -8,10 +8,12 @@
 //   npm run bench                      everything
 //   npm run bench ldap ldap/postgres   chosen rows
 //   npm run bench instances            only the multi-instance comparison
+//   npm run bench config               only the start-up checks of a 1,000-library consortium
 import { cpus } from 'node:os';
 import type { ConfigInput } from '../src/config/schema.ts';
 import { removeDir, startBroker, vendor } from '../test/support/broker.ts';
 import { type Postgres, postgresAvailable, startPostgres } from '../test/support/postgres.ts';
+import { benchConfig } from './config.ts';
 import { instancesBench } from './instances.ts';
 import { formatRow, HEADER, loginLoad } from './login-load.ts';
 import { type Scenario, scenarios } from './scenarios.ts';
@@ -29,8 +31,9 @@ const rows: [string, Scenario, 'sqlite' | 'postgres'][] = [
 const wanted = process.argv.slice(2);
 const selected = rows.filter(([name]) => wanted.length === 0 || wanted.includes(name));
 const withInstances = wanted.length === 0 || wanted.includes('instances');
-if (selected.length === 0 && !withInstances) {
-  process.stderr.write(`bench: no such scenario; choose from ${rows.map(([n]) => n).join(', ')}, instances\n`);
+const withConfig = wanted.length === 0 || wanted.includes('config');
+if (selected.length === 0 && !withInstances && !withConfig) {
+  process.stderr.write(`bench: no such scenario; choose from ${rows.map(([n]) => n).join(', ')}, instances, config\n`);
   process.exit(2);
 }
 
@@ -75,6 +78,7 @@ try {
     }
   }
   if (withInstances) await instancesBench(await postgres(), LIMITS);
+  if (withConfig) benchConfig();
 } finally {
   await pg?.dispose();
 }

@@ -1,8 +1,12 @@
 // Backends to measure. Each returns the broker configuration (merged over
 // the demo one) and the cards to sign in with.
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type PatronEntry, writePatronFile } from '../src/auth/file/patron-file.ts';
+import { hashPin } from '../src/auth/file/pin-hash.ts';
 import type { ConfigInput } from '../src/config/schema.ts';
+import { TEST_PEPPER, TEST_PEPPER_HEX } from '../test/support/patrons.ts';
 import type { SimPatron } from '../test/support/sip2-dialects.ts';
 import { startSip2Server } from '../test/support/sip2-server.ts';
 import { generatePatrons, startSlapd } from '../test/support/slapd.ts';
@@ -27,14 +31,31 @@ const library = (kind: string, authenticator: Record<string, unknown>): Partial<
 });
 
 export const scenarios: Record<string, Scenario> = {
-  // The demo patron file: scrypt (N=2^14) per PIN check dominates.
-  file: async () => ({
-    config: {},
-    cards: [
-      { card: '21234000000001', pin: '1234' },
-      { card: '21234000000002', pin: '2345' },
-    ],
-  }),
+  // A patron file like the demo's (scrypt N=2^14 per PIN check dominates),
+  // with 200 patrons: the throttle refuses more than `card.lockAfter` PIN
+  // checks of one card in flight at once, so a load of 32 sign-ins at a
+  // time needs more cards than the demo's two.
+  file: async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'patronym-bench-file-'));
+    const cards = Array.from({ length: 200 }, (_, i) => ({
+      card: String(21_234_100_000_000 + i),
+      pin: String(1000 + ((i * 37) % 9000)),
+    }));
+    const entries: PatronEntry[] = [];
+    for (const [i, c] of cards.entries()) {
+      entries.push({ card: c.card, id: `bench-${i}`, pin: await hashPin(TEST_PEPPER, c.pin), status: 'active' });
+    }
+    const path = join(dir, 'patrons.yaml');
+    writePatronFile(path, entries);
+    return {
+      config: {
+        keys: { dir: join(dir, 'keys'), pinPepper: TEST_PEPPER_HEX },
+        ...library('file', { path }),
+      },
+      cards,
+      teardown: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  },
 
   // A local OpenLDAP with 1,000 patrons: service bind + search + patron bind.
   ldap: async () => {
