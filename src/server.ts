@@ -65,10 +65,30 @@ export function createBrokerServer(deps: ServerDeps): BrokerServer {
     });
   let broker = build(config, keys);
   let handler = broker.app.callback();
-  const server = createServer((req, res) => handler(req, res));
+  // Requests each broker is answering. A broker replaced by a reload closes
+  // as soon as its last request is answered (at the latest after drainMs),
+  // so a run of reloads keeps no old configuration, with its authenticators
+  // and its thousand libraries, alive for long.
+  const inflight = new Map<Broker, number>();
+  const retiring = new Map<Broker, NodeJS.Timeout>();
+  const retire = (old: Broker) => {
+    clearTimeout(retiring.get(old));
+    retiring.delete(old);
+    inflight.delete(old);
+    old.close().catch(() => {});
+  };
+  const server = createServer((req, res) => {
+    const serving = broker;
+    inflight.set(serving, (inflight.get(serving) ?? 0) + 1);
+    res.once('close', () => {
+      const left = (inflight.get(serving) ?? 1) - 1;
+      inflight.set(serving, left);
+      if (left === 0 && retiring.has(serving)) retire(serving);
+    });
+    handler(req, res);
+  });
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
-  const retiring = new Set<NodeJS.Timeout>();
 
   return {
     server,
@@ -120,12 +140,12 @@ export function createBrokerServer(deps: ServerDeps): BrokerServer {
       keys = nextKeys;
       config = next;
       handler = broker.app.callback();
-      const timer = setTimeout(() => {
-        retiring.delete(timer);
-        old.close().catch(() => {});
-      }, deps.drainMs ?? 30_000);
-      timer.unref();
-      retiring.add(timer);
+      if ((inflight.get(old) ?? 0) === 0) retire(old);
+      else {
+        const timer = setTimeout(() => retire(old), deps.drainMs ?? 30_000);
+        timer.unref();
+        retiring.set(old, timer);
+      }
       // Counts, not ids: a consortium's thousand ids made one 19 kB line.
       log.info({ event: 'reload', outcome: 'ok', ...libraryCounts(broker.libraries) }, 'config: reloaded');
       return true;
@@ -144,7 +164,7 @@ export function createBrokerServer(deps: ServerDeps): BrokerServer {
         server.closeIdleConnections();
       });
       clearInterval(idle);
-      for (const timer of retiring) clearTimeout(timer);
+      for (const old of [...retiring.keys()]) retire(old);
       await broker.close();
     },
   };

@@ -43,6 +43,8 @@ export interface StartOptions {
   dir?: string;
   port?: number;
   now?: () => number;
+  // How long a broker replaced by a reload may finish its requests (default 0).
+  drainMs?: number;
 }
 
 export function demoConfig(dir: string, port: number): ConfigInput {
@@ -125,7 +127,7 @@ export async function startBroker(options: StartOptions = {}): Promise<RunningBr
     store,
     log,
     env: {},
-    drainMs: 0,
+    drainMs: options.drainMs ?? 0,
     // Throttling's slow-down steps in milliseconds, not seconds.
     throttleDelayStepMs: 5,
     loadKeys: () => loadKeys(config.keys.dir, config.keys, {}),
