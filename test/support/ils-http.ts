@@ -83,7 +83,15 @@ export async function startIlsHttp(handler: IlsHandler, options: { port?: number
       }
     }
     try {
-      send(res, await handler({ method: req.method ?? '', url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      send(
+        res,
+        await handler({
+          method: req.method ?? '',
+          url,
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
     } catch (error) {
       send(res, { status: 500, body: { error: String(error) } });
     }

@@ -37,7 +37,8 @@ export async function startKohaSimulator(options: KohaSimOptions = {}): Promise<
   const authorised = (header: string | undefined): boolean => {
     if (!header) return false;
     const [scheme, value = ''] = header.split(' ');
-    if (scheme === 'Basic') return Buffer.from(value, 'base64').toString('utf8') === `${KOHA_STAFF.user}:${KOHA_STAFF.password}`;
+    if (scheme === 'Basic')
+      return Buffer.from(value, 'base64').toString('utf8') === `${KOHA_STAFF.user}:${KOHA_STAFF.password}`;
     if (scheme === 'Bearer') return (tokens.get(value) ?? 0) > Date.now();
     return false;
   };
@@ -59,12 +60,14 @@ export async function startKohaSimulator(options: KohaSimOptions = {}): Promise<
         return { status: 200, body: { access_token: token, token_type: 'Bearer', expires_in: lifetime } };
       }
       if (!authorised(headers.authorization)) return { status: 401, body: { error: 'Authentication failure.' } };
-      if (!borrowersPermission) return { status: 403, body: { error: 'Authorization failure. Missing required permission(s).' } };
+      if (!borrowersPermission)
+        return { status: 403, body: { error: 'Authorization failure. Missing required permission(s).' } };
 
       if (method === 'POST' && path === '/api/v1/auth/password/validation') {
         const { identifier, password } = JSON.parse(body) as { identifier?: string; password?: string };
         const p = patrons.find((x) => sameCard(x.card, identifier ?? ''));
-        if (!p || p.pin === undefined || p.pin !== password) return { status: 400, body: { error: 'Validation failed' } };
+        if (!p || p.pin === undefined || p.pin !== password)
+          return { status: 400, body: { error: 'Validation failed' } };
         if (p.screenMessages?.includes('password expired')) return { status: 400, body: { error: 'Password expired' } };
         return { status: 201, body: { cardnumber: p.card, patron_id: borrowernumber(p), userid: p.card } };
       }

@@ -139,12 +139,20 @@ export class IlsClient {
   // proxy or a half-written body means the ILS did not answer the question.
   json(response: IlsResponse, label: string): unknown {
     const what = response.contentType.split(';')[0]?.trim() || 'no content type';
-    if (response.text.trim() === '') throw new IlsUnavailable(`${this.where(label)}: HTTP ${response.status} with an empty body`);
+    if (response.text.trim() === '')
+      throw new IlsUnavailable(`${this.where(label)}: HTTP ${response.status} with an empty body`);
     try {
       return JSON.parse(response.text);
     } catch {
       throw new IlsUnavailable(`${this.where(label)}: HTTP ${response.status} answer is not JSON (${what})`);
     }
+  }
+
+  // "HTTP 200 (text/html)": the status, and the content type when it is
+  // not JSON (a proxy's or a login page's HTML says more than the status).
+  status(response: IlsResponse): string {
+    const type = response.contentType.split(';')[0]?.trim() ?? '';
+    return type === '' || type.endsWith('json') ? `HTTP ${response.status}` : `HTTP ${response.status} (${type})`;
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,7 @@ import { resolveSecret } from '../../config/load.ts';
 import { PatronymError } from '../../errors.ts';
 import { type Authenticator, type AuthResult, type Credentials, denied, ok } from '../authenticator.ts';
 import { expiredOn, guarded, isoDay } from '../http/guard.ts';
-import { type IlsRequest, type IlsResponse, IlsClient, IlsUnavailable } from '../http/ils-client.ts';
+import { IlsClient, type IlsRequest, type IlsResponse, IlsUnavailable } from '../http/ils-client.ts';
 import type { KohaOptions } from './options.ts';
 import { basicAuth, oauthClientCredentials, type ServiceAuth } from './service-auth.ts';
 
@@ -127,7 +127,7 @@ export class KohaAuthenticator implements Authenticator {
       throw new IlsUnavailable(
         `${this.#client.where(label)}: HTTP 403: the API user lacks the borrowers permission (give ${this.#auth.describe} "borrowers")`,
       );
-    throw new IlsUnavailable(`${this.#client.where(label)}: unexpected HTTP ${response.status}`);
+    throw new IlsUnavailable(`${this.#client.where(label)}: unexpected ${this.#client.status(response)}`);
   }
 
   // Koha finds cards through MySQL's default case- and accent-insensitive
@@ -142,7 +142,12 @@ export class KohaAuthenticator implements Authenticator {
   async check(): Promise<string> {
     const label = 'GET /api/v1/patrons?_per_page=1';
     try {
-      const response = await this.#send({ method: 'GET', path: '/api/v1/patrons?_per_page=1', label, idempotent: true });
+      const response = await this.#send({
+        method: 'GET',
+        path: '/api/v1/patrons?_per_page=1',
+        label,
+        idempotent: true,
+      });
       if (response.status !== 200) this.#unexpected(response, label);
       if (!Array.isArray(this.#client.json(response, label)))
         throw new IlsUnavailable(`${this.#client.where(label)}: answer is not a list`);
