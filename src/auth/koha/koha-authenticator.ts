@@ -13,8 +13,9 @@ import { PatronymError } from '../../errors.ts';
 import { type Authenticator, type AuthResult, type Credentials, denied, ok } from '../authenticator.ts';
 import { expiredOn, guarded, isoDay } from '../http/guard.ts';
 import { IlsClient, type IlsRequest, type IlsResponse, IlsUnavailable } from '../http/ils-client.ts';
+import { type ServiceAuth, sendAuthorized } from '../http/service-auth.ts';
 import type { KohaOptions } from './options.ts';
-import { basicAuth, oauthClientCredentials, type ServiceAuth } from './service-auth.ts';
+import { basicAuth, oauthClientCredentials } from './service-auth.ts';
 
 const VALIDATE = 'POST /api/v1/auth/password/validation';
 const RECORD = 'GET /api/v1/patrons/{patron_id}';
@@ -105,21 +106,8 @@ export class KohaAuthenticator implements Authenticator {
     return list.length > 0;
   }
 
-  // One request with the service credentials; a 401 on a cached bearer
-  // token fetches a new one and tries once more.
-  async #send(request: IlsRequest): Promise<IlsResponse> {
-    for (let attempt = 0; ; attempt++) {
-      const authorization = await this.#auth.header();
-      const response = await this.#client.request({
-        ...request,
-        headers: { ...request.headers, authorization },
-      });
-      if (response.status !== 401) return response;
-      if (attempt > 0 || !this.#auth.refused(authorization))
-        throw new IlsUnavailable(
-          `${this.#client.where(request.label)}: HTTP 401: the API refused the broker's ${this.#auth.describe} (check auth)`,
-        );
-    }
+  #send(request: IlsRequest): Promise<IlsResponse> {
+    return sendAuthorized(this.#client, this.#auth, request);
   }
 
   #unexpected(response: IlsResponse, label: string): never {

@@ -1,19 +1,16 @@
 // How the broker proves itself to Koha: a fixed Basic header, or a bearer
 // token from /api/v1/oauth/token cached until it expires.
-import type { IlsClient } from '../http/ils-client.ts';
-import { IlsUnavailable } from '../http/ils-client.ts';
+import { type IlsClient, IlsUnavailable } from '../http/ils-client.ts';
+import type { ServiceAuth } from '../http/service-auth.ts';
 import { TokenCache } from '../http/token-cache.ts';
-
-export interface ServiceAuth {
-  header(): Promise<string>;
-  // After a 401: true when a fresh token may help (bearer), false for Basic.
-  refused(header: string): boolean;
-  describe: string;
-}
 
 export function basicAuth(user: string, password: string): ServiceAuth {
   const header = `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
-  return { header: async () => header, refused: () => false, describe: `basic auth as ${JSON.stringify(user)}` };
+  return {
+    header: async () => ({ authorization: header }),
+    refused: () => false,
+    describe: `basic auth as ${JSON.stringify(user)}`,
+  };
 }
 
 const TOKEN = 'POST /api/v1/oauth/token';
@@ -50,9 +47,9 @@ export function oauthClientCredentials(
   }, now);
   return {
     cache,
-    header: async () => `Bearer ${await cache.get()}`,
-    refused: (header) => {
-      cache.invalidate(header.slice('Bearer '.length));
+    header: async () => ({ authorization: `Bearer ${await cache.get()}` }),
+    refused: (headers) => {
+      cache.invalidate((headers.authorization ?? '').slice('Bearer '.length));
       return true;
     },
     describe: `OAuth2 client ${JSON.stringify(clientId)}`,
