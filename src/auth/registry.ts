@@ -1,13 +1,25 @@
 // kind → options schema + factory. The only file that imports backends:
 // adding one is a folder, a line here and a call to the conformance suite.
+//
+// Secrets and files are resolved by the configuration loader, before any
+// factory runs, so that `patronym` reports every missing one in one pass
+// (src/config/resources.ts): a kind's `{ env }` / `{ file }` secrets reach
+// `create` as plain strings without any code here; a kind naming files
+// (certificates, a patron file) adds `resources`, which reads them through
+// the context (problems are collected, not thrown) and returns the options
+// with the contents in place. `create` then reads nothing from disk or the
+// environment.
 import type { z } from 'zod';
 import type { AuthenticatorKinds, ResolvedAuthenticator } from '../config/load.ts';
+import type { ResourceContext } from '../config/resources.ts';
 import { PatronymError } from '../errors.ts';
 import type { Authenticator } from './authenticator.ts';
 import { FileAuthenticator } from './file/file-authenticator.ts';
-import { fileOptionsSchema } from './file/options.ts';
+import { fileOptionsSchema, fileResources } from './file/options.ts';
 import { LdapAuthenticator } from './ldap/ldap-authenticator.ts';
-import { ldapOptionsSchema } from './ldap/options.ts';
+import { ldapOptionsSchema, ldapResources } from './ldap/options.ts';
+import { SierraAuthenticator, sierraOptionsSchema } from './sierra/sierra-authenticator.ts';
+import { sip2Resources } from './sip2/resources.ts';
 import { Sip2Authenticator, sip2OptionsSchema } from './sip2/sip2-authenticator.ts';
 
 // What a backend may need from the broker besides its own options.
@@ -21,19 +33,38 @@ export interface AuthenticatorContext {
 
 interface Kind<S extends z.ZodType> {
   options: S;
+  resources?(options: z.infer<S>, context: ResourceContext): z.infer<S>;
   create(id: string, options: z.infer<S>, context: AuthenticatorContext): Authenticator;
 }
 
 const kind = <S extends z.ZodType>(k: Kind<S>): Kind<S> => k;
 
 const KINDS = {
-  file: kind({ options: fileOptionsSchema, create: (id, o, c) => new FileAuthenticator(id, o, c) }),
-  ldap: kind({ options: ldapOptionsSchema, create: (id, o, c) => new LdapAuthenticator(id, o, c) }),
-  sip2: kind({ options: sip2OptionsSchema, create: (id, o, c) => new Sip2Authenticator(id, o, c) }),
+  file: kind({
+    options: fileOptionsSchema,
+    resources: fileResources,
+    create: (id, o, c) => new FileAuthenticator(id, o, c),
+  }),
+  ldap: kind({
+    options: ldapOptionsSchema,
+    resources: ldapResources,
+    create: (id, o, c) => new LdapAuthenticator(id, o, c),
+  }),
+  sip2: kind({
+    options: sip2OptionsSchema,
+    resources: sip2Resources,
+    create: (id, o, c) => new Sip2Authenticator(id, o, c),
+  }),
+  sierra: kind({ options: sierraOptionsSchema, create: (id, o, c) => new SierraAuthenticator(id, o, c) }),
 } satisfies Record<string, Kind<z.ZodType>>;
 
 export const authenticatorKinds: AuthenticatorKinds = Object.fromEntries(
-  Object.entries(KINDS).map(([name, k]) => [name, k.options]),
+  Object.entries(KINDS as Record<string, Kind<z.ZodType>>).map(([name, k]) => [
+    name,
+    // Each hook takes its own kind's options, which the loader has parsed
+    // with that kind's schema: the cast only forgets which kind.
+    k.resources ? { options: k.options, resources: k.resources as never } : { options: k.options },
+  ]),
 );
 
 export function createAuthenticator(entry: ResolvedAuthenticator, context: AuthenticatorContext): Authenticator {

@@ -1,31 +1,12 @@
 // Checks that span several keys: references between sections, duplicates,
-// overlapping card patterns, colour contrast, logo files, client metadata.
-import { statSync } from 'node:fs';
-import { extname } from 'node:path';
+// overlapping card patterns, colour contrast, client metadata. The files
+// the configuration names are checked in file-checks.ts.
 import { AA, contrastRatio } from './contrast.ts';
 import type { Client, Library, Realm, ResolvedAuthenticator } from './load.ts';
 import { overlapProblems } from './overlaps.ts';
 import { patternProblem } from './patterns.ts';
-import type { ClientConfig, ParsedConfig, SecretRef } from './schema.ts';
-
-const LOGO_TYPES = new Set(['.png', '.jpg', '.jpeg', '.svg']);
-const LOGO_MAX = 200 * 1024;
-
-function checkLogo(path: string, where: string, problems: string[]): void {
-  if (!LOGO_TYPES.has(extname(path).toLowerCase())) {
-    problems.push(`${where}: expected a .png, .jpg or .svg file; found ${JSON.stringify(path)}`);
-    return;
-  }
-  try {
-    const size = statSync(path).size;
-    if (size > LOGO_MAX)
-      problems.push(`${where}: at most 200 kB; found ${Math.round(size / 1024)} kB in ${JSON.stringify(path)}`);
-  } catch (error) {
-    problems.push(
-      `${where}: cannot read ${JSON.stringify(path)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
-  }
-}
+import type { ResourceContext } from './resources.ts';
+import type { ClientConfig, ParsedConfig } from './schema.ts';
 
 export function checkLibraries(
   config: ParsedConfig,
@@ -76,7 +57,6 @@ export function checkLibraries(
         );
       }
     }
-    if (library.logo) checkLogo(library.logo, `${at}.logo`, problems);
     for (const key of ['releaseLog', 'consent'] as const) {
       const days = library.retention?.[key];
       if (days !== undefined && days > config.retention[key]) {
@@ -112,11 +92,7 @@ export function checkLibraries(
   return { realms: [...realms.values()], libraries };
 }
 
-export function checkClients(
-  clients: readonly ClientConfig[],
-  problems: string[],
-  resolveSecret: (ref: SecretRef, where: string) => string,
-): Client[] {
+export function checkClients(clients: readonly ClientConfig[], problems: string[], context: ResourceContext): Client[] {
   const seen = new Set<string>();
   return clients.map((client, i) => {
     if (seen.has(client.client_id))
@@ -143,11 +119,8 @@ export function checkClients(
     const { client_secret, ...rest } = client;
     const resolved: Client = { ...rest, token_endpoint_auth_method: method };
     if (client_secret !== undefined) {
-      try {
-        resolved.client_secret = resolveSecret(client_secret, `clients[${i}].client_secret`);
-      } catch (error) {
-        problems.push((error as Error).message);
-      }
+      const value = context.secret(client_secret, ['clients', i, 'client_secret']);
+      if (value !== undefined) resolved.client_secret = value;
     }
     return resolved;
   });

@@ -5,8 +5,11 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { PatronymError } from '../errors.ts';
 import { checkClients, checkLibraries } from './checks.ts';
+import { checkNamedFiles } from './file-checks.ts';
+import { overrideProblems } from './overrides.ts';
 import { dotted, zodProblems } from './problems.ts';
 import { readYaml, readYamlOffThread } from './read-yaml.ts';
+import { type ResourceContext, resolveSecrets, resourceContext } from './resources.ts';
 import {
   type AuthenticatorEntry,
   type ClientConfig,
@@ -61,8 +64,21 @@ export interface Config
   clients: Client[];
 }
 
-// kind → the zod schema of that kind's options (from src/auth/registry.ts).
-export type AuthenticatorKinds = Readonly<Record<string, z.ZodType>>;
+// An authenticator kind as the loader sees it: the schema of its options
+// and, for a kind naming files (certificates, a patron file), a hook that
+// reads them through the context and returns the options with what it read
+// in place (see src/config/resources.ts). Its `{ env }` / `{ file }` secrets
+// are resolved before the hook runs, without one.
+export interface KindSpec {
+  options: z.ZodType;
+  // Method syntax: each kind's hook takes its own options type.
+  resources?(options: Record<string, unknown>, context: ResourceContext): Record<string, unknown>;
+}
+// kind → its spec (from src/auth/registry.ts), or only its options schema.
+export type AuthenticatorKinds = Readonly<Record<string, z.ZodType | KindSpec>>;
+
+export const kindSpec = (kind: z.ZodType | KindSpec): KindSpec =>
+  'options' in kind && !('safeParse' in kind) ? kind : { options: kind as z.ZodType };
 
 export class ConfigError extends PatronymError {
   readonly problems: readonly string[];
@@ -92,21 +108,21 @@ export function resolveSecret(ref: SecretRef, where: string, env: NodeJS.Process
   }
 }
 
-function resolveStore(store: ParsedStore, env: NodeJS.ProcessEnv, problems: string[]): StoreConfig {
+function resolveStore(store: ParsedStore, context: ResourceContext): StoreConfig {
   if (store.kind !== 'postgres') return store;
   const { password, ...postgres } = store;
   if (password === undefined) return postgres;
-  try {
-    return { ...postgres, password: resolveSecret(password, 'store.password', env) };
-  } catch (error) {
-    problems.push((error as Error).message);
-    return postgres;
-  }
+  const value = context.secret(password, ['store', 'password']);
+  return value === undefined ? postgres : { ...postgres, password: value };
 }
 
 export interface LoadOptions {
   kinds: AuthenticatorKinds;
   env?: NodeJS.ProcessEnv;
+  // Read the files the configuration names (patron files, certificates,
+  // logos) and report the missing ones; default true. False only for
+  // commands that create such a file (`demo init`, `patrons add`).
+  files?: boolean;
 }
 
 export function loadConfigFile(file: string, options: LoadOptions): Config {
@@ -124,15 +140,21 @@ export async function loadConfigFileOffThread(file: string, options: LoadOptions
 }
 
 // One authenticator entry against its kind's schema.
+interface EntryScope {
+  kinds: AuthenticatorKinds;
+  problems: string[];
+  env: NodeJS.ProcessEnv;
+  files: boolean;
+}
+
 function resolveEntry(
   entry: AuthenticatorEntry,
   path: readonly PropertyKey[],
   defaultId: string,
-  kinds: AuthenticatorKinds,
-  problems: string[],
+  { kinds, problems, env, files }: EntryScope,
 ): ResolvedAuthenticator | undefined {
-  const schema = typeof entry?.kind === 'string' ? kinds[entry.kind] : undefined;
-  if (!schema) {
+  const known = typeof entry?.kind === 'string' ? kinds[entry.kind] : undefined;
+  if (!known) {
     if (typeof entry?.kind === 'string') {
       problems.push(
         `${dotted([...path, 'kind'])}: unknown authenticator kind; found ${JSON.stringify(entry.kind)}, expected one of ${Object.keys(kinds).join(', ')}`,
@@ -140,13 +162,18 @@ function resolveEntry(
     }
     return undefined;
   }
+  const spec = kindSpec(known);
   const { id, kind, ...rest } = entry;
-  const result = schema.safeParse(rest, { reportInput: true });
+  const result = spec.options.safeParse(rest, { reportInput: true });
   if (!result.success) {
-    problems.push(...zodProblems(result.error, path));
+    problems.push(...zodProblems(result.error, path, spec.options));
     return undefined;
   }
-  return { id: id ?? defaultId, kind, options: result.data as Record<string, unknown> };
+  // Secrets and files now, so a missing one is reported with the rest.
+  const context = resourceContext(env, problems, path, files);
+  let options = resolveSecrets(result.data, context) as Record<string, unknown>;
+  if (spec.resources) options = spec.resources(options, context);
+  return { id: id ?? defaultId, kind, options };
 }
 
 // Shared authenticators first, then each library's chain (inline entries and
@@ -154,15 +181,15 @@ function resolveEntry(
 // found even when the rest of the file is wrong.
 function resolveAuthenticators(
   input: Record<string, unknown>,
-  kinds: AuthenticatorKinds,
-  problems: string[],
+  scope: EntryScope,
 ): Map<string, ResolvedAuthenticator[]> {
+  const { problems } = scope;
   const shared = new Map<string, ResolvedAuthenticator>();
   const sharedEntries = Array.isArray(input.authenticators) ? (input.authenticators as AuthenticatorEntry[]) : [];
   sharedEntries.forEach((entry, i) => {
     if (typeof entry?.id !== 'string') return; // the schema reports it
     if (shared.has(entry.id)) problems.push(`authenticators[${i}].id: duplicate; found ${JSON.stringify(entry.id)}`);
-    const resolved = resolveEntry(entry, ['authenticators', i], entry.id, kinds, problems);
+    const resolved = resolveEntry(entry, ['authenticators', i], entry.id, scope);
     if (resolved) shared.set(resolved.id, resolved);
   });
 
@@ -194,7 +221,7 @@ function resolveAuthenticators(
       const sameKind = entries.filter((e: unknown) => (e as AuthenticatorEntry)?.kind === entry?.kind);
       const n = sameKind.indexOf(entry) + 1;
       const defaultId = sameKind.length > 1 ? `${libId}-${entry?.kind}-${n}` : `${libId}-${entry?.kind}`;
-      const resolved = resolveEntry(entry, path, defaultId, kinds, problems);
+      const resolved = resolveEntry(entry, path, defaultId, scope);
       if (resolved) chain.push(resolved);
     });
     chains.set(libId, chain);
@@ -206,6 +233,11 @@ export function parseConfig(raw: unknown, source: string, options: LoadOptions):
   const env = options.env ?? process.env;
   const input: Record<string, unknown> = raw && typeof raw === 'object' ? { ...(raw as object) } : {};
   const problems: string[] = [];
+  const files = options.files ?? true;
+  const context = resourceContext(env, problems, [], files);
+  // A file value the environment hides is still reported: without the
+  // variable (another shell, the systemd unit) the broker would not start.
+  problems.push(...overrideProblems(input, env));
 
   if (env.PORT !== undefined) {
     const port = Number(env.PORT);
@@ -222,32 +254,49 @@ export function parseConfig(raw: unknown, source: string, options: LoadOptions):
   }
 
   const parsed = configSchema.safeParse(input, { reportInput: true });
-  if (!parsed.success) problems.push(...zodProblems(parsed.error));
-  const chains = resolveAuthenticators(input, options.kinds, problems);
+  if (!parsed.success) problems.push(...zodProblems(parsed.error, [], configSchema));
+  const chains = resolveAuthenticators(input, { kinds: options.kinds, problems, env, files });
+  // Files and secrets are checked on the input as written, so they are
+  // reported even when the schema found problems elsewhere.
+  checkNamedFiles(input, context);
   // Cross-field checks need a well-formed file; authenticator problems alone
   // do not stop them, so one run still lists nearly everything.
-  if (!parsed.success) throw new ConfigError(source, problems);
+  if (!parsed.success) {
+    unparsedSecrets(input, context);
+    throw new ConfigError(source, problems);
+  }
 
   const config = parsed.data;
   if (config.issuer.endsWith('/'))
     problems.push(`issuer: must not end with "/"; found ${JSON.stringify(config.issuer)}`);
   const { realms, libraries } = checkLibraries(config, chains, problems);
-  const clients = checkClients(config.clients, problems, (ref, where) => resolveSecret(ref, where, env));
+  const clients = checkClients(config.clients, problems, context);
 
   const keys: Config['keys'] = { dir: config.keys.dir };
   for (const name of ['accountKey', 'pairwiseKey', 'pinPepper'] as const) {
     const ref = config.keys[name];
     if (ref === undefined) continue;
-    try {
-      keys[name] = resolveSecret(ref, `keys.${name}`, env);
-    } catch (error) {
-      problems.push((error as Error).message);
-    }
+    const value = context.secret(ref, ['keys', name]);
+    if (value !== undefined) keys[name] = value;
   }
 
-  const store = resolveStore(config.store, env, problems);
+  const store = resolveStore(config.store, context);
 
   if (problems.length > 0) throw new ConfigError(source, problems);
   const { authenticators: _shared, ...rest } = config;
   return { ...rest, source, keys, realms, libraries, clients, store };
+}
+
+// When the schema refused the file, the secrets of keys, vendors and the
+// store are still looked up where they are written as `{ env }` / `{ file }`.
+function unparsedSecrets(input: Record<string, unknown>, context: ResourceContext): void {
+  const at = (value: unknown, key: string) =>
+    value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  for (const name of ['accountKey', 'pairwiseKey', 'pinPepper'])
+    resolveSecrets(at(input.keys, name), context, ['keys', name]);
+  const clients: unknown[] = Array.isArray(input.clients) ? input.clients : [];
+  clients.forEach((c, i) => {
+    resolveSecrets(at(c, 'client_secret'), context, ['clients', i, 'client_secret']);
+  });
+  resolveSecrets(at(input.store, 'password'), context, ['store', 'password']);
 }

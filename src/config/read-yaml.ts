@@ -5,7 +5,7 @@
 // stalling long enough for kept-alive connections to be dropped.
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 
 export type YamlRead = { ok: true; value: unknown } | { ok: false; problems: string[] };
 
@@ -16,11 +16,17 @@ export function readYaml(file: string): YamlRead {
   } catch (error) {
     return { ok: false, problems: [`cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`] };
   }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  // Line and column from the error's offset (yaml fills `linePos` only
+  // with prettyErrors, which also rewrites the message).
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      problems: doc.errors.map((e) => `line ${(e.linePos?.[0]?.line ?? 0).toString()}: ${e.message.split('\n')[0]}`),
+      problems: doc.errors.map((e) => {
+        const { line, col } = lines.linePos(e.pos[0]);
+        return `line ${line}, column ${col}: ${e.message.split('\n')[0]}`;
+      }),
     };
   }
   return { ok: true, value: doc.toJS() };

@@ -1,6 +1,7 @@
 // Generates docs/configuration.md from the schema's own descriptions and
 // defaults, so the reference cannot drift from the code (a test compares).
 import { z } from 'zod';
+import { type AuthenticatorKinds, kindSpec } from './load.ts';
 import { configSchema } from './schema.ts';
 
 type Json = {
@@ -53,7 +54,7 @@ function rows(node: Json, path: string, out: string[]): void {
 
 // `kinds`: each authenticator kind's options schema (src/auth/registry.ts),
 // passed in because the configuration layer does not import backends.
-export function configurationReference(kinds: Readonly<Record<string, z.ZodType>> = {}): string {
+export function configurationReference(kinds: AuthenticatorKinds = {}): string {
   const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Json;
   const out = [
     '# Configuration reference',
@@ -69,7 +70,7 @@ export function configurationReference(kinds: Readonly<Record<string, z.ZodType>
   rows(schema, '', out);
   for (const [name, options] of Object.entries(kinds)) {
     out.push('', `## Authenticator kind \`${name}\``, '', '| key | type | default | meaning |', '|---|---|---|---|');
-    rows(z.toJSONSchema(options, { io: 'input', unrepresentable: 'any' }) as Json, '', out);
+    rows(z.toJSONSchema(kindSpec(options).options, { io: 'input', unrepresentable: 'any' }) as Json, '', out);
   }
   return `${out.join('\n')}\n`;
 }

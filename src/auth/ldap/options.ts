@@ -2,6 +2,7 @@
 // combinations that cannot work are refused here, at start-up, each with
 // its own dotted path.
 import { z } from 'zod';
+import { type ResourceContext, readPem } from '../../config/resources.ts';
 import { secretSchema } from '../../config/schema.ts';
 import { CARD_PLACEHOLDER } from './escape.ts';
 import { filterProblem } from './filter-check.ts';
@@ -209,4 +210,11 @@ export function searchOf(o: LdapOptions): { baseDn: string; filter: string; scop
   const filter = o.filter ?? fromUrl?.filter;
   if (baseDn === undefined || filter === undefined) return undefined;
   return { baseDn, filter, scope: o.baseDn !== undefined ? o.scope : (fromUrl?.scope ?? o.scope) };
+}
+
+// Read at load time (src/config/resources.ts): the CA file becomes its PEM
+// text, which the authenticator takes as it is.
+export function ldapResources(o: LdapOptions, context: ResourceContext): LdapOptions {
+  if (o.tls.ca === undefined) return o;
+  return { ...o, tls: { ...o.tls, ca: readPem(o.tls.ca, context, ['tls', 'ca'], 'a CA certificate (PEM)') } };
 }

@@ -42,7 +42,10 @@ interface Server {
   pool: Sip2Pool;
 }
 
-function readPem(path: string, where: string): Buffer {
+// Certificates arrive as PEM text from the configuration loader
+// (src/auth/sip2/resources.ts); a path is still read, for direct use.
+function readPem(path: string, where: string): Buffer | string {
+  if (path.trimStart().startsWith('-----BEGIN')) return path;
   try {
     return readFileSync(path);
   } catch (error) {

@@ -13,7 +13,7 @@ import { readSecret } from '../prompt.ts';
 // say nothing new and load the ILS for nothing), with the libraries it
 // serves. `--library` narrows to the authenticators of that library.
 export async function checkCommand(options: { library?: string; card?: string }): Promise<number> {
-  const { config, keys } = await loadConfigAndKeys();
+  const { config, keys } = await loadConfigAndKeys(true);
   const libraries = config.libraries.filter((l) => !options.library || l.id === options.library);
   if (libraries.length === 0) throw new PatronymError('library_unknown', `check: no library "${options.library}"`);
   const backends = new Map<string, { entry: ResolvedAuthenticator; libraries: string[] }>();

@@ -8,7 +8,11 @@ const base = {
   libraries: [{ id: 'springfield', name: 'Springfield', authenticators: [{ kind: 'file', path: 'p.yaml' }] }],
 };
 const parse = (store: unknown, env: NodeJS.ProcessEnv = {}) =>
-  parseConfig({ ...base, ...(store === undefined ? {} : { store }) }, 'test.yaml', { kinds: authenticatorKinds, env });
+  parseConfig({ ...base, ...(store === undefined ? {} : { store }) }, 'test.yaml', {
+    kinds: authenticatorKinds,
+    env,
+    files: false,
+  });
 
 describe('store configuration', () => {
   it('fills in the postgres defaults and reads the password secret', () => {
