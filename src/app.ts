@@ -32,6 +32,9 @@ import { securityHeaders } from './security/headers.ts';
 import type { Keys } from './security/keys.ts';
 import { refuseEncodedBodies } from './security/request-encoding.ts';
 import { Throttle } from './security/throttle.ts';
+import { statsPage } from './stats/page.ts';
+import { PeriodKeys } from './stats/period-keys.ts';
+import { StatsRecorder } from './stats/recorder.ts';
 import type { Store } from './store/store.ts';
 import { buttonRoutes } from './vendors/button.ts';
 import { developersRoutes } from './vendors/developers.ts';
@@ -151,6 +154,10 @@ export function createBroker(deps: AppDeps): Broker {
   const csrf = createCsrf(keys.cookies[0] as string);
   const consents = new Consents(store, deps.now);
   const releaseLog = new ReleaseLog(store, deps.now);
+  // Usage statistics: counts and sketches, never who (src/stats/).
+  const stats = config.stats.enabled
+    ? new StatsRecorder(store, new PeriodKeys(store, deps.now), config.stats.retention)
+    : undefined;
   const pseudonyms = createPseudonyms({ pairwiseKey: keys.pairwiseKey, accounts, realms: config.realms, libraries });
   const provider = createProvider({
     config,
@@ -164,6 +171,7 @@ export function createBroker(deps: AppDeps): Broker {
     pseudonyms,
     views,
     log,
+    stats,
   });
   const routes = interactionRoutes({
     provider,
@@ -233,6 +241,16 @@ export function createBroker(deps: AppDeps): Broker {
   });
   provider.use(button.routes());
   provider.use(developersRoutes({ issuer: config.issuer, views }).routes());
+  provider.use(
+    statsPage({
+      config,
+      store,
+      viewsDir: VIEWS_DIR,
+      log,
+      addressHandle: createHandles(keys.accountKey).address,
+      ...(deps.now ? { now: deps.now } : {}),
+    }).routes(),
+  );
 
   return {
     app: provider,
@@ -241,6 +259,7 @@ export function createBroker(deps: AppDeps): Broker {
     readiness,
     async close() {
       readiness.close();
+      stats?.close();
       await Promise.allSettled(authenticators.map((a) => a.close()));
     },
   };

@@ -121,6 +121,23 @@ program
     process.exitCode = await (await import('./commands/check.ts')).checkCommand(options);
   });
 
+const stats = program
+  .command('stats')
+  .description('the library’s usage statistics: sign-ins and distinct patrons, no patron named');
+stats
+  .command('report', { isDefault: true })
+  .description('sign-ins and estimated distinct patrons per library, vendor and period (COUNTER-like)')
+  .option('--since <period>', 'first month (YYYY-MM) or day (YYYY-MM-DD); default: twelve months ago')
+  .option('--until <period>', 'last month or day; default: now')
+  .addOption(new Option('--granularity <g>', 'rows per').choices(['month', 'day']).default('month'))
+  .addOption(new Option('--format <format>', 'output').choices(['csv', 'json']).default('csv'))
+  .option('--library <id>', 'only this library')
+  .action(async (options) => (await import('./commands/stats.ts')).statsCommand(options));
+stats
+  .command('hash-password')
+  .description('read a password for /stats (without echo) and print the hash for stats.page.passwordHash')
+  .action(async () => (await import('./commands/stats.ts')).hashPasswordCommand());
+
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`patronym: ${error instanceof ConfigError ? error.message : describeError(error)}\n`);
   process.exit(1);

@@ -342,6 +342,46 @@ export const configSchema = z.strictObject({
     .default([])
     .describe('authenticators defined once and shared by several libraries (branches on one ILS)'),
   retention: retentionSchema.default({ releaseLog: 180, consent: 365 }),
+  stats: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe(
+          'count sign-ins and estimate distinct patrons per library, vendor, day and month, keeping no record of who signed in (README: Usage statistics)',
+        ),
+      threshold: z
+        .number()
+        .int()
+        .min(1)
+        .max(100)
+        .default(5)
+        .describe('counts below this are reported as "fewer than <threshold>"'),
+      retention: z
+        .number()
+        .int()
+        .min(1)
+        .max(3700)
+        .default(800)
+        .describe('days each day’s counts and sketches are kept (they name no patron)'),
+      page: z
+        .strictObject({
+          passwordHash: z
+            .string()
+            .regex(/^\$scrypt\$/, 'a hash printed by `patronym stats hash-password`')
+            .optional()
+            .describe(
+              'the sysadmins’ password for /stats (HTTP Basic, user `stats`), as `patronym stats hash-password` prints it; absent: no page',
+            ),
+          allow: z
+            .array(cidr)
+            .default(['127.0.0.1/32', '::1/128'])
+            .describe('client address ranges that may open /stats at all (others get 404)'),
+        })
+        .default({ allow: ['127.0.0.1/32', '::1/128'] }),
+    })
+    .default({ enabled: true, threshold: 5, retention: 800, page: { allow: ['127.0.0.1/32', '::1/128'] } })
+    .describe('the library’s own usage statistics (`patronym stats`, /stats)'),
   privacyPage: z
     .string()
     .min(1)

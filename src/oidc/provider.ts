@@ -16,6 +16,7 @@ import { CLAIMS, RELEASABLE, requestedReleases } from '../policy/release.ts';
 import type { ReleaseLog } from '../policy/release-log.ts';
 import type { VendorPolicies } from '../policy/vendors.ts';
 import type { Keys } from '../security/keys.ts';
+import type { StatsRecorder } from '../stats/recorder.ts';
 import { oidcAdapter } from '../store/oidc-adapter.ts';
 import type { Store } from '../store/store.ts';
 import type { Views } from '../views.ts';
@@ -42,6 +43,8 @@ export interface ProviderDeps {
   pseudonyms: Pseudonyms;
   views: Views;
   log: Logger;
+  // The library's usage statistics (absent when `stats.enabled` is false).
+  stats?: StatsRecorder | undefined;
 }
 
 export function clientMetadata(client: Client): ClientMetadata {
@@ -84,7 +87,8 @@ function causes(error: Error): string {
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
-  const { config, keys, store, accounts, libraries, policies, consents, releaseLog, views, log, pseudonyms } = deps;
+  const { config, keys, store, accounts, libraries, policies, consents, releaseLog, views, log, pseudonyms, stats } =
+    deps;
 
   const configuration: Configuration = {
     adapter: oidcAdapter(store),
@@ -297,11 +301,19 @@ export function createProvider(deps: ProviderDeps): Provider {
     const request = requestOf({ scope: code.scope, claims: code.claims ? JSON.stringify(code.claims) : undefined });
     try {
       const record = await accounts.get(accountId);
+      // The library's own usage statistics: a sign-in counts when it
+      // reaches the vendor. One store update, beside the release log.
+      const counted =
+        record &&
+        stats
+          ?.record(record.library, clientId, accountId)
+          .catch((error: unknown) => log.error({ event: 'stats', err: error }, 'stats: sign-in not counted'));
       const retention = libraries.get(record?.library ?? '')?.retention.releaseLog ?? config.retention.releaseLog;
       const allowed = await consents.allowed(accountId, clientId);
       const policy = (await policies.get(clientId)).release;
       const received = requestedReleases(policy, request.scopes, request.claims).filter((r) => allowed.includes(r));
       await releaseLog.record(accountId, clientId, received, retention);
+      await counted;
     } catch (error) {
       log.error({ event: 'release_log', err: error }, 'privacy: release log not written');
     }

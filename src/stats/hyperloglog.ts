@@ -110,7 +110,9 @@ export function serialise(sketch: HyperLogLog): string {
   for (let i = 0; i < REGISTERS; i++) if (sketch.registers[i]) set.push(i);
   if (set.length * 3 >= REGISTERS) return Buffer.from(sketch.registers).toString('base64');
   const out = Buffer.alloc(set.length * 3);
-  set.forEach((index, n) => out.writeUIntBE((index << 6) | (sketch.registers[index] ?? 0), n * 3, 3));
+  set.forEach((index, n) => {
+    out.writeUIntBE((index << 6) | (sketch.registers[index] ?? 0), n * 3, 3);
+  });
   return out.toString('base64');
 }
 
