@@ -9,10 +9,18 @@
 //   npm run bench ldap ldap/postgres   chosen rows
 //   npm run bench instances            only the multi-instance comparison
 //   npm run bench config               only the start-up checks of a 1,000-library consortium
+//   npm run bench compare              bare oidc-provider beside Patronym (LDAP; SQLite and
+//                                      PostgreSQL, empty and with 100,000 records), provider,
+//                                      backend and load generator in separate processes
+//   npm run bench bare                 only the bare library's rows
+//
+// BENCH_COUNT and BENCH_SECONDS bound each row; BENCH_CPU_PROF=<dir> has the
+// compared providers write V8 CPU profiles there (node --cpu-prof).
 import { cpus } from 'node:os';
 import type { ConfigInput } from '../src/config/schema.ts';
 import { removeDir, startBroker, vendor } from '../test/support/broker.ts';
 import { type Postgres, postgresAvailable, startPostgres } from '../test/support/postgres.ts';
+import { COMPARE_HEADER, formatCompare, ldapRows, type Measured, measureRows } from './compare.ts';
 import { benchConfig } from './config.ts';
 import { instancesBench } from './instances.ts';
 import { formatRow, HEADER, loginLoad } from './login-load.ts';
@@ -32,12 +40,38 @@ const wanted = process.argv.slice(2);
 const selected = rows.filter(([name]) => wanted.length === 0 || wanted.includes(name));
 const withInstances = wanted.length === 0 || wanted.includes('instances');
 const withConfig = wanted.length === 0 || wanted.includes('config');
-if (selected.length === 0 && !withInstances && !withConfig) {
-  process.stderr.write(`bench: no such scenario; choose from ${rows.map(([n]) => n).join(', ')}, instances, config\n`);
+const withCompare = wanted.length === 0 || wanted.includes('compare') || wanted.includes('bare');
+if (selected.length === 0 && !withInstances && !withConfig && !withCompare) {
+  process.stderr.write(
+    `bench: no such scenario; choose from ${rows.map(([n]) => n).join(', ')}, compare, bare, instances, config\n`,
+  );
   process.exit(2);
 }
 
 let pg: Postgres | undefined;
+
+// The comparison with the bare library (bench/compare.ts): each of
+// Patronym's rows also as a ratio of bare's at the same concurrency.
+async function compare(which: 'all' | 'bare'): Promise<void> {
+  const setup = await (scenarios.ldap as Scenario)();
+  const server = postgresAvailable() ? await postgres() : undefined;
+  let rows = ldapRows(setup, server ? () => server.createDatabase() : undefined);
+  if (which === 'bare') rows = rows.slice(0, 1);
+  process.stdout.write(
+    '\nThe LDAP scenario, bare oidc-provider beside Patronym (+100k: the store holds 50,000 expired and 50,000 ' +
+      'live records first); provider, slapd and load generator in separate processes\n' +
+      `${COMPARE_HEADER}\n`,
+  );
+  const bare = new Map<number, Measured>();
+  try {
+    await measureRows(rows, setup, CONCURRENCY, LIMITS, server, (m) => {
+      if (m.name.startsWith('bare')) bare.set(m.result.concurrency, m);
+      process.stdout.write(`${formatCompare(m, bare.get(m.result.concurrency))}\n`);
+    });
+  } finally {
+    await setup.teardown?.();
+  }
+}
 const postgres = async (): Promise<Postgres> => {
   if (!postgresAvailable()) throw new Error('bench: PostgreSQL rows need Debian’s postgresql package');
   pg ??= await startPostgres();
@@ -49,6 +83,7 @@ process.stdout.write(
     `at most ${LIMITS.count} sign-ins or ${LIMITS.seconds} s per row\n`,
 );
 try {
+  if (withCompare) await compare(wanted.includes('compare') || wanted.length === 0 ? 'all' : 'bare');
   if (selected.length > 0) process.stdout.write(`\n${HEADER}  store ms  store %  calls\n`);
   for (const [name, scenario, kind] of selected) {
     const setup = await scenario();

@@ -1,6 +1,6 @@
 // Backends to measure. Each returns the broker configuration (merged over
 // the demo one) and the cards to sign in with.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PatronEntry, writePatronFile } from '../src/auth/file/patron-file.ts';
@@ -14,6 +14,10 @@ import { generatePatrons, startSlapd } from '../test/support/slapd.ts';
 export interface ScenarioSetup {
   config: Partial<ConfigInput>;
   cards: { card: string; pin: string }[];
+  // The backend's processes, whose CPU the bench reports apart.
+  backendPids?: () => number[];
+  // What the bare reference (bench/bare.ts) needs to reach the backend.
+  ldap?: { url: string; bindDn: string; bindPassword: string; baseDn: string; attribute: string };
   teardown?: () => Promise<void>;
 }
 
@@ -72,6 +76,14 @@ export const scenarios: Record<string, Scenario> = {
         filter: '(uid={card})',
       }),
       cards: generatePatrons(1000).map((p) => ({ card: p.uid, pin: p.pin })),
+      backendPids: () => [Number(readFileSync(join(slapd.dir, 'slapd.pid'), 'utf8').trim())],
+      ldap: {
+        url: slapd.url,
+        bindDn: slapd.serviceDn,
+        bindPassword: slapd.servicePassword,
+        baseDn: slapd.patronsDn,
+        attribute: 'uid',
+      },
       teardown: () => slapd.dispose(),
     };
   },

@@ -1,0 +1,213 @@
+// Patronym beside the bare library, measured minutes apart in one run: the
+// LDAP scenario's sign-ins per second and CPU per sign-in for the bare
+// reference (bench/bare.ts) and for Patronym on SQLite and PostgreSQL,
+// each also with a store pre-filled with 50,000 expired and 50,000 live
+// records (a sign-in's cost must not depend on them). The provider runs in
+// its own process (bench/serve.ts) and the load generator in another
+// (bench/drive.ts); CPU per sign-in is read from /proc for the provider,
+// the backend (slapd), PostgreSQL, and reported by the generator itself.
+// Every figure of Patronym is also printed as a ratio of bare's.
+import { type ChildProcess, execFile, fork } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { ConfigInput } from '../src/config/schema.ts';
+import { removeDir } from '../test/support/broker.ts';
+import type { Postgres } from '../test/support/postgres.ts';
+import { freePort } from '../test/support/slapd.ts';
+import type { DriveOptions, DriveResult } from './drive.ts';
+import type { PrefillCounts } from './prefill.ts';
+import { cpuMs, familyCpuMs, peakRssMiB, postmasterPid } from './procs.ts';
+import type { ScenarioSetup } from './scenarios.ts';
+import type { ServeOptions } from './serve.ts';
+
+const run = promisify(execFile);
+const CLIENT = { id: 'demo-vendor', secret: 'demo-vendor-secret', redirect: 'http://localhost:3001/callback' };
+export const PREFILL: PrefillCounts = { expired: 50_000, live: 50_000 };
+
+export interface CompareRow {
+  name: string;
+  serve: (port: number) => Promise<ServeOptions>;
+  prefill?: PrefillCounts;
+}
+
+export interface Measured {
+  name: string;
+  result: DriveResult;
+  providerMs: number;
+  backendMs: number;
+  postgresMs: number;
+  rssMiB: number;
+}
+
+interface Served {
+  child: ChildProcess;
+  origin: string;
+  ask(message: object, answer: string): Promise<unknown>;
+}
+
+// Forks bench/serve.ts and waits for its first answer.
+async function serve(options: ServeOptions): Promise<Served> {
+  const profile = process.env.BENCH_CPU_PROF;
+  const child = fork(join(import.meta.dirname, 'serve.ts'), [JSON.stringify(options)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [],
+  });
+  const ask = (message: object, answer: string) =>
+    new Promise<unknown>((resolve, reject) => {
+      const on = (m: Record<string, unknown>) => {
+        if (answer in m || 'error' in m) {
+          child.off('message', on);
+          if ('error' in m) reject(new Error(`bench: provider: ${String(m.error)}`));
+          else resolve(m[answer]);
+        }
+      };
+      child.on('message', on);
+      if (Object.keys(message).length > 0) child.send(message);
+    });
+  const origin = (await ask({}, 'ready')) as string;
+  return { child, origin, ask };
+}
+
+async function stop(s: Served): Promise<void> {
+  const exited = new Promise((resolve) => s.child.once('exit', resolve));
+  s.child.send({ stop: true });
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  if (s.child.exitCode === null) s.child.kill('SIGKILL');
+}
+
+// Runs the load generator in its own process; resolves with its result.
+export async function driveLoad(options: DriveOptions, dir: string): Promise<DriveResult> {
+  const file = join(dir, `drive-${options.concurrency}-${Date.now()}.json`);
+  writeFileSync(file, JSON.stringify(options));
+  const { stdout } = await run(process.execPath, [join(import.meta.dirname, 'drive.ts'), file], {
+    maxBuffer: 1 << 20,
+    timeout: (options.seconds + 120) * 1000,
+  });
+  return JSON.parse(stdout.trim().split('\n').at(-1) as string) as DriveResult;
+}
+
+export async function measureRows(
+  rows: readonly CompareRow[],
+  setup: ScenarioSetup,
+  concurrency: readonly number[],
+  limits: { count: number; seconds: number },
+  pg: Postgres | undefined,
+  print: (m: Measured) => void,
+): Promise<Measured[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'patronym-bench-compare-'));
+  const pgPid = pg ? postmasterPid(join(pg.dir, 'data')) : 0;
+  const backend = () => (setup.backendPids?.() ?? []).reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const all: Measured[] = [];
+  try {
+    for (const row of rows) {
+      const s = await serve(await row.serve(await freePort()));
+      const drive = (c: number, l: { count: number; seconds: number }) =>
+        driveLoad(
+          { origins: [s.origin], issuer: s.origin, client: CLIENT, cards: setup.cards, concurrency: c, ...l },
+          dir,
+        );
+      try {
+        // Warm-up (JIT, pools, pages), and the templates a prefill copies.
+        await drive(4, { count: 60, seconds: 20 });
+        if (row.prefill) await s.ask({ prefill: row.prefill }, 'prefilled');
+        for (const c of concurrency) {
+          const pid = s.child.pid as number;
+          const before = { provider: cpuMs(pid), backend: backend(), pg: pgPid ? familyCpuMs(pgPid) : 0 };
+          const result = await drive(c, limits);
+          const m: Measured = {
+            name: row.name,
+            result,
+            providerMs: cpuMs(pid) - before.provider,
+            backendMs: backend() - before.backend,
+            postgresMs: pgPid ? familyCpuMs(pgPid) - before.pg : 0,
+            rssMiB: peakRssMiB(pid),
+          };
+          all.push(m);
+          print(m);
+        }
+      } finally {
+        await stop(s);
+      }
+    }
+  } finally {
+    removeDir(dir);
+  }
+  return all;
+}
+
+// ---- the table ----
+
+export const COMPARE_HEADER =
+  'provider                 conc  logins fails  logins/s  ×bare  p50 ms  p99 ms | CPU ms per sign-in: provider  ×bare  backend  postgres  loadgen | RSS MiB';
+
+export function formatCompare(m: Measured, bare: Measured | undefined): string {
+  const r = m.result;
+  const per = (ms: number) => (r.logins ? ms / r.logins : 0);
+  const ratio = (a: number, b: number | undefined) => (b ? (a / b).toFixed(2) : '—');
+  const bareRate = bare?.result.perSecond;
+  const bareCpu = bare ? bare.providerMs / (bare.result.logins || 1) : undefined;
+  return [
+    m.name.padEnd(24),
+    String(r.concurrency).padStart(4),
+    String(r.logins).padStart(7),
+    String(r.failures).padStart(5),
+    r.perSecond.toFixed(1).padStart(9),
+    ratio(r.perSecond, bareRate).padStart(6),
+    r.p50.toFixed(0).padStart(7),
+    r.p99.toFixed(0).padStart(7),
+    ' |',
+    per(m.providerMs).toFixed(2).padStart(28),
+    ratio(per(m.providerMs), bareCpu).padStart(6),
+    per(m.backendMs).toFixed(2).padStart(8),
+    per(m.postgresMs).toFixed(2).padStart(9),
+    per(r.cpuMs).toFixed(2).padStart(8),
+    ' |',
+    m.rssMiB.toFixed(0).padStart(8),
+    r.firstFailure ? `  (first failure: ${r.firstFailure})` : '',
+  ].join(' ');
+}
+
+// The rows of the LDAP comparison.
+export function ldapRows(setup: ScenarioSetup, postgresUrl: (() => Promise<string>) | undefined): CompareRow[] {
+  const ldap = setup.ldap;
+  if (!ldap) throw new Error('bench: the comparison needs the ldap scenario');
+  const patronym =
+    (store: () => Promise<Partial<ConfigInput>>) =>
+    async (port: number): Promise<ServeOptions> => ({
+      kind: 'patronym',
+      port,
+      config: {
+        ...setup.config,
+        ...(await store()),
+        log: { level: 'warn' },
+        // One load generator stands for many patrons at many addresses.
+        throttle: { address: { lockAfter: 100_000, window: 900, lock: 900 } },
+      } as Partial<ConfigInput>,
+    });
+  const sqlite = async () => ({});
+  const rows: CompareRow[] = [
+    {
+      name: 'bare oidc-provider',
+      serve: async (port) => ({
+        kind: 'bare',
+        port,
+        bare: {
+          ldap,
+          clients: [{ client_id: CLIENT.id, client_secret: CLIENT.secret, redirect_uris: [CLIENT.redirect] }],
+        },
+      }),
+    },
+    { name: 'patronym sqlite', serve: patronym(sqlite) },
+    { name: 'patronym sqlite +100k', serve: patronym(sqlite), prefill: PREFILL },
+  ];
+  if (postgresUrl) {
+    const postgres = async () => ({ store: { kind: 'postgres', url: await postgresUrl() } }) as Partial<ConfigInput>;
+    rows.push(
+      { name: 'patronym postgres', serve: patronym(postgres) },
+      { name: 'patronym postgres +100k', serve: patronym(postgres), prefill: PREFILL },
+    );
+  }
+  return rows;
+}

@@ -1,0 +1,160 @@
+// The load generator, in its own process so that its CPU is neither the
+// broker's nor hidden in it: `node bench/drive.ts '<json DriveOptions>'`
+// runs whole sign-ins as a browser and a vendor make them (authorize →
+// sign-in form → POST card + PIN → code → token with client_secret_basic →
+// ID token verified → userinfo) at a given concurrency, bounded in count
+// and time, against one or more loopback origins, and prints one line of
+// JSON: the result and its own CPU time.
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, realpathSync } from 'node:fs';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { CookieJar, formField } from '../test/support/broker.ts';
+import { type LoadResult, percentile } from './login-load.ts';
+
+export interface DriveOptions {
+  origins: string[];
+  issuer: string;
+  client: { id: string; secret: string; redirect: string };
+  cards: { card: string; pin: string }[];
+  concurrency: number;
+  count: number;
+  seconds: number;
+}
+
+export interface DriveResult extends LoadResult {
+  cpuMs: number;
+}
+
+// The endpoints' paths, from discovery (the same on every origin).
+interface Endpoints {
+  token: string;
+  userinfo: string;
+  jwks: JwksFn;
+}
+
+async function discover(origin: string): Promise<Endpoints> {
+  const meta = (await (await fetch(`${origin}/.well-known/openid-configuration`)).json()) as Record<string, string>;
+  const path = (url: string | undefined) => new URL(url ?? '').pathname;
+  return {
+    token: path(meta.token_endpoint),
+    userinfo: path(meta.userinfo_endpoint),
+    jwks: createRemoteJWKSet(new URL(`${origin}${path(meta.jwks_uri)}`)),
+  };
+}
+
+async function signIn(o: DriveOptions, origin: string, card: string, pin: string, e: Endpoints): Promise<void> {
+  const jar = new CookieJar();
+  const verifier = randomBytes(32).toString('base64url');
+  const nonce = randomBytes(16).toString('base64url');
+  const query = new URLSearchParams({
+    client_id: o.client.id,
+    response_type: 'code',
+    redirect_uri: o.client.redirect,
+    scope: 'openid',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    state: randomBytes(8).toString('base64url'),
+    nonce,
+  });
+  const get = async (url: string, init: RequestInit = {}) => {
+    const response = await fetch(url, {
+      ...init,
+      redirect: 'manual',
+      headers: { ...(init.headers as Record<string, string>), cookie: jar.header() },
+    });
+    jar.store(response);
+    return response;
+  };
+  // Follows redirects on this origin until the vendor's callback (the code)
+  // or a page (its body).
+  const walk = async (url: string, init?: RequestInit) => {
+    let response = await get(url, init);
+    for (let hop = 0; hop < 10 && response.status >= 300 && response.status < 400; hop++) {
+      const location = new URL(response.headers.get('location') ?? '', origin);
+      await response.arrayBuffer();
+      if (location.href.startsWith(o.client.redirect))
+        return { code: location.searchParams.get('code') ?? '', body: '' };
+      response = await get(`${origin}${location.pathname}${location.search}`);
+    }
+    return { code: '', body: await response.text(), status: response.status };
+  };
+  const page = await walk(`${origin}/auth?${query}`);
+  const action = /action="([^"]+)"/.exec(page.body)?.[1];
+  if (!action) throw new Error(`no form (status ${page.status})`);
+  const done = await walk(`${origin}${action.replace(/&amp;/g, '&')}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ csrf: formField(page.body, 'csrf') ?? '', card, pin }).toString(),
+  });
+  if (!done.code) throw new Error(`no code (status ${done.status})`);
+  const basic = Buffer.from(`${encodeURIComponent(o.client.id)}:${encodeURIComponent(o.client.secret)}`);
+  const token = await fetch(`${origin}${e.token}`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${basic.toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: done.code,
+      redirect_uri: o.client.redirect,
+      code_verifier: verifier,
+    }).toString(),
+  });
+  const body = (await token.json()) as { id_token?: string; access_token?: string };
+  if (!body.id_token || !body.access_token) throw new Error(`token ${token.status}`);
+  const { payload } = await jwtVerify(body.id_token, e.jwks, { issuer: o.issuer, audience: o.client.id });
+  if (payload.nonce !== nonce) throw new Error('id token: wrong nonce');
+  const userinfo = await fetch(`${origin}${e.userinfo}`, { headers: { authorization: `Bearer ${body.access_token}` } });
+  const claims = (await userinfo.json()) as { sub?: string };
+  if (claims.sub !== payload.sub) throw new Error(`userinfo ${userinfo.status}`);
+}
+
+type JwksFn = ReturnType<typeof createRemoteJWKSet>;
+
+export async function drive(o: DriveOptions): Promise<DriveResult> {
+  const cpu = process.cpuUsage();
+  const endpoints = await discover(o.origins[0] as string);
+  const latencies: number[] = [];
+  let failures = 0;
+  let firstFailure: string | undefined;
+  let issued = 0;
+  const deadline = performance.now() + o.seconds * 1000;
+  const started = performance.now();
+  const worker = async () => {
+    while (issued < o.count && performance.now() < deadline) {
+      const n = issued++;
+      const { card, pin } = o.cards[n % o.cards.length] as { card: string; pin: string };
+      const t0 = performance.now();
+      try {
+        await signIn(o, o.origins[n % o.origins.length] as string, card, pin, endpoints);
+        latencies.push(performance.now() - t0);
+      } catch (error) {
+        failures++;
+        firstFailure ??= (error as Error).message;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const used = process.cpuUsage(cpu);
+  return {
+    concurrency: o.concurrency,
+    logins: latencies.length,
+    failures,
+    seconds,
+    perSecond: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    ...(firstFailure ? { firstFailure } : {}),
+    cpuMs: (used.user + used.system) / 1000,
+  };
+}
+
+// Run as a program: options from the JSON file named by the argument.
+if (process.argv[1] && realpathSync(process.argv[1]) === import.meta.filename) {
+  const options = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as DriveOptions;
+  process.stdout.write(`${JSON.stringify(await drive(options))}\n`);
+}

@@ -1,0 +1,68 @@
+// One provider under test, in its own process (forked by bench/compare.ts
+// with an IPC channel), so that its CPU time is read from /proc apart from
+// the load generator's and the backend's. Either the bare library
+// (bench/bare.ts) or Patronym in-process (test/support/broker.ts, the same
+// code as `node src/main.ts`), on SQLite or PostgreSQL.
+//
+// Messages from the parent: { prefill: { expired, live } } fills the store
+// (bench/prefill.ts), { plans: true } answers the store's query plans,
+// { stop: true } closes and exits. Answers: { ready: origin },
+// { prefilled: ms }, { plans: {...} }, { error: message }.
+import type { ConfigInput } from '../src/config/schema.ts';
+import { PostgresStore } from '../src/store/postgres.ts';
+import { SqliteStore } from '../src/store/sqlite.ts';
+import { removeDir, startBroker } from '../test/support/broker.ts';
+import { type BareOptions, startBare } from './bare.ts';
+import { type PrefillCounts, prefill } from './prefill.ts';
+
+export type ServeOptions =
+  | { kind: 'bare'; bare: Omit<BareOptions, 'port'>; port: number }
+  | { kind: 'patronym'; config: Partial<ConfigInput>; port: number };
+
+type Message = { prefill?: PrefillCounts; plans?: boolean; stop?: boolean };
+
+const send = (message: unknown) => process.send?.(message);
+const options = JSON.parse(process.argv[2] ?? '{}') as ServeOptions;
+
+try {
+  if (options.kind === 'bare') {
+    const server = await startBare({ ...options.bare, port: options.port });
+    process.on('message', (m: Message) => {
+      if (m.stop) server.close(() => process.exit(0));
+      else send({ error: 'bare: no store' });
+    });
+    send({ ready: `http://127.0.0.1:${options.port}` });
+  } else {
+    const b = await startBroker({ config: options.config, port: options.port });
+    process.on('message', (m: Message) => {
+      if (m.stop) {
+        void b.stop().then(() => {
+          removeDir(b.dir);
+          process.exit(0);
+        });
+      } else if (m.prefill) {
+        const t0 = performance.now();
+        prefill(b.store, m.prefill).then(
+          () => send({ prefilled: performance.now() - t0 }),
+          (error: unknown) => send({ error: String(error) }),
+        );
+      } else if (m.plans) {
+        const store = b.store;
+        const plans =
+          store instanceof SqliteStore
+            ? Promise.resolve(store.queryPlans())
+            : store instanceof PostgresStore
+              ? store.queryPlans()
+              : Promise.resolve({});
+        plans.then(
+          (p) => send({ plans: p }),
+          (error: unknown) => send({ error: String(error) }),
+        );
+      }
+    });
+    send({ ready: b.issuer });
+  }
+} catch (error) {
+  send({ error: String((error as Error).stack ?? error) });
+  process.exit(1);
+}
