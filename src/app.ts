@@ -139,7 +139,7 @@ function staticFiles(): Middleware {
 
 export function createBroker(deps: AppDeps): Broker {
   const { config, keys, store, log } = deps;
-  const views = createViews();
+  const views = createViews({ libraries: config.libraries });
   const accounts = new Accounts(store, config.ttl.account, keys.pairwiseKey);
   const metrics = deps.metrics ?? createMetrics();
   const context = {
@@ -207,6 +207,8 @@ export function createBroker(deps: AppDeps): Broker {
     ),
   );
   provider.use(securityHeaders());
+  // The request's language (views.ts), before any page can be rendered.
+  provider.use(views.middleware());
   provider.use(errorPages(views, log));
   provider.use(refuseEncodedBodies(views, log));
   provider.use(staticFiles());

@@ -1,33 +1,251 @@
 // Server-rendered patron pages: eta templates (auto-escaping on) from views/,
-// sentences from the message catalogue. Nothing here runs in the browser.
+// sentences from one ICU message catalogue per language (views/messages/),
+// formatted by intl-messageformat, numbers and dates through Intl. Nothing
+// here runs in the browser.
+//
+// The language belongs to the request, and many sentences are looked up far
+// from the page that shows them (error handlers, oidc-provider's hooks), so
+// the request's language sources live in an AsyncLocalStorage opened by
+// `views.middleware()`; routes add what only they know (the vendor's
+// ui_locales, the library shown) through `views.hint()`.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Eta } from 'eta';
-import type { Context } from 'koa';
+import { IntlMessageFormat } from 'intl-messageformat';
+import type { Context, Middleware } from 'koa';
+import { PatronymError } from './errors.ts';
+import {
+  DEFAULT_LOCALE,
+  directionOf,
+  isLocale,
+  LOCALES,
+  type Locale,
+  type LocaleSources,
+  negotiateLocale,
+} from './locale.ts';
 
-export type Translate = (key: string, vars?: Record<string, string>) => string;
+export type MessageValue = string | number | Date;
+export type Translate = (key: string, vars?: Record<string, MessageValue>) => string;
+
+// What a library may say in its own words (`libraries[].messages`) and
+// which language it speaks by default.
+export interface LocalLibrary {
+  id: string;
+  name: string;
+  language?: Locale | undefined;
+  messages?: Partial<Record<Locale, Record<string, string>>> | undefined;
+  help?: { url?: string | undefined; phone?: string | undefined; email?: string | undefined } | undefined;
+}
 
 export interface Views {
-  readonly lang: string;
+  // The current request's language (English outside a request).
+  readonly lang: Locale;
   t: Translate;
+  // A date (YYYY-MM-DD, an ISO timestamp or epoch ms) in the current language.
+  date(value: string | number | Date): string;
   render(page: string, data: Record<string, unknown>): string;
+  // Opens the request's language scope (mounted once, before every page).
+  middleware(): Middleware;
+  // What a route learnt about the request's language: ui_locales, the library.
+  // `here`: where the switcher's links lead when the page answers a form
+  // post (which has no address of its own to come back to).
+  hint(sources: { uiLocales?: unknown; library?: LocalLibrary | undefined; here?: string }): void;
 }
 
 export const VIEWS_DIR = join(import.meta.dirname, '..', 'views');
+// The switcher's choice: only a language code, strictly necessary to keep
+// the page in the language the patron picked.
+export const LANG_COOKIE = 'patronym_lang';
+export const LANG_COOKIE_DAYS = 180;
 
-export function createViews(dir = VIEWS_DIR, lang = 'en'): Views {
-  const messages = JSON.parse(readFileSync(join(dir, 'messages', `${lang}.json`), 'utf8')) as Record<string, string>;
-  const t: Translate = (key, vars = {}) => {
-    const text = messages[key];
-    if (text === undefined) throw new Error(`views: no message "${key}" in ${lang}.json`);
-    return text.replace(/\{(\w+)\}/g, (_, name: string) => vars[name] ?? `{${name}}`);
+interface RequestLanguage extends LocaleSources {
+  // The library the page is about: its default language and its wording.
+  libraryEntry?: LocalLibrary | undefined;
+  // Where the switcher's links lead (the page itself for a GET).
+  here: string;
+}
+
+type Catalogue = Record<string, string>;
+
+export function loadCatalogue(dir: string, locale: Locale): Catalogue {
+  const raw = JSON.parse(readFileSync(join(dir, 'messages', `${locale}.json`), 'utf8')) as Record<string, unknown>;
+  // `_review` (and any other `_` key) is for translators, not a message.
+  return Object.fromEntries(
+    Object.entries(raw).filter((e): e is [string, string] => !e[0].startsWith('_') && typeof e[1] === 'string'),
+  );
+}
+
+// Names of the arguments a message formats as numbers (plural, select
+// ordinal, number): callers that pass "3" as text still get plural forms.
+function numericArguments(format: IntlMessageFormat): Set<string> {
+  const names = new Set<string>();
+  const walk = (elements: ReturnType<IntlMessageFormat['getAst']>) => {
+    for (const e of elements) {
+      if ((e.type === 2 || e.type === 6) && 'value' in e) names.add(String(e.value));
+      if ('options' in e && e.options) {
+        for (const option of Object.values(e.options as Record<string, { value: typeof elements }>)) walk(option.value);
+      }
+    }
   };
+  walk(format.getAst());
+  return names;
+}
+
+export interface ViewsOptions {
+  dir?: string;
+  libraries?: readonly LocalLibrary[];
+}
+
+export function createViews(options: ViewsOptions = {}): Views {
+  const dir = options.dir ?? VIEWS_DIR;
+  const catalogues = new Map(LOCALES.map((l) => [l, loadCatalogue(dir, l)]));
+  const english = catalogues.get(DEFAULT_LOCALE) as Catalogue;
+  const formats = new Map<string, { format: IntlMessageFormat; numeric: Set<string> }>();
+  const compile = (cacheKey: string, text: string, locale: Locale) => {
+    let compiled = formats.get(cacheKey);
+    if (!compiled) {
+      const format = new IntlMessageFormat(text, locale);
+      compiled = { format, numeric: numericArguments(format) };
+      formats.set(cacheKey, compiled);
+    }
+    return compiled;
+  };
+  checkLibraryMessages(options.libraries ?? [], english);
+  // With one library, its language and help line serve every page.
+  const only = options.libraries?.length === 1 ? options.libraries[0] : undefined;
+
+  const scope = new AsyncLocalStorage<RequestLanguage>();
+  const current = (): Locale => {
+    const sources = scope.getStore();
+    if (!sources) return only?.language ?? DEFAULT_LOCALE;
+    return negotiateLocale({
+      ...sources,
+      library: (sources.libraryEntry ?? only)?.language,
+    });
+  };
+
+  const t: Translate = (key, vars = {}) => {
+    const locale = current();
+    const library = scope.getStore()?.libraryEntry ?? only;
+    const own = library?.messages?.[locale]?.[key];
+    const text = own ?? catalogues.get(locale)?.[key] ?? english[key];
+    if (text === undefined) throw new Error(`views: no message "${key}" in ${locale}.json`);
+    const { format, numeric } = compile(own ? `${library?.id}\0${locale}\0${key}` : `${locale}\0${key}`, text, locale);
+    const values = Object.fromEntries(
+      Object.entries(vars).map(([name, value]) => [
+        name,
+        numeric.has(name) && typeof value === 'string' && value !== '' ? Number(value) : value,
+      ]),
+    );
+    return String(format.format(values));
+  };
+
+  const date = (value: string | number | Date) => {
+    // A bare date is a calendar day: read it as UTC and show it as UTC so
+    // that no time zone moves it to the day before.
+    const d =
+      typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : new Date(value);
+    if (Number.isNaN(d.getTime())) return String(value);
+    return new Intl.DateTimeFormat(current(), { dateStyle: 'long', timeZone: 'UTC' }).format(d);
+  };
+
+  // The switcher: one plain link per language to the same page.
+  const languages = () => {
+    const here = scope.getStore()?.here ?? '/';
+    const [path = '/', search = ''] = here.split('?');
+    return LOCALES.map((locale) => {
+      const params = new URLSearchParams(search);
+      params.set('lang', locale);
+      return {
+        locale,
+        dir: directionOf(locale),
+        name: catalogues.get(locale)?.['language.name'] ?? locale,
+        href: `${path}?${params}`,
+        current: locale === current(),
+      };
+    });
+  };
+
+  const footer = () => {
+    const library = scope.getStore()?.libraryEntry ?? only;
+    return { library: library ? { name: library.name, help: library.help } : undefined };
+  };
+
   const eta = new Eta({ views: dir, cache: true, autoEscape: true, autoTrim: false });
   return {
-    lang,
+    get lang() {
+      return current();
+    },
     t,
-    render: (page, data) => eta.render(`./${page}`, { ...data, t, lang }),
+    date,
+    render: (page, data) => {
+      const lang = current();
+      return eta.render(`./${page}`, {
+        ...data,
+        t,
+        date,
+        lang,
+        dir: directionOf(lang),
+        languages: languages(),
+        footer: footer(),
+      });
+    },
+    middleware: () => async (ctx, next) => {
+      const asked = typeof ctx.query.lang === 'string' && isLocale(ctx.query.lang) ? ctx.query.lang : undefined;
+      if (asked && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+        ctx.cookies.set(LANG_COOKIE, asked, {
+          httpOnly: true,
+          sameSite: 'lax',
+          secure: ctx.secure,
+          maxAge: LANG_COOKIE_DAYS * 24 * 3600 * 1000,
+          overwrite: true,
+        });
+      }
+      const cookie = ctx.cookies.get(LANG_COOKIE);
+      const sources: RequestLanguage = {
+        choice: asked ?? (isLocale(cookie) ? cookie : undefined),
+        acceptLanguage: ctx.get('Accept-Language'),
+        here: ctx.method === 'GET' ? ctx.url : '/',
+      };
+      await scope.run(sources, async () => {
+        await next();
+        // Pages rendered after the handlers (404s) and oidc-provider's own
+        // pages are rendered inside this scope too.
+      });
+    },
+    hint: (hints) => {
+      const sources = scope.getStore();
+      if (!sources) return;
+      if (typeof hints.uiLocales === 'string') sources.uiLocales = hints.uiLocales.slice(0, 200);
+      if (hints.library) sources.libraryEntry = hints.library;
+      if (hints.here) sources.here = hints.here;
+    },
   };
+}
+
+// Library wording must name messages that exist and parse as ICU: a typo
+// would otherwise show English, or break the page, only for that library.
+function checkLibraryMessages(libraries: readonly LocalLibrary[], english: Catalogue): void {
+  const problems: string[] = [];
+  libraries.forEach((library, i) => {
+    for (const [locale, messages] of Object.entries(library.messages ?? {})) {
+      for (const [key, text] of Object.entries(messages ?? {})) {
+        const at = `libraries[${i}].messages.${locale}.${key}`;
+        if (!(key in english)) problems.push(`${at}: expected a message key of views/messages/en.json; found "${key}"`);
+        else {
+          try {
+            new IntlMessageFormat(text, locale);
+          } catch (error) {
+            problems.push(`${at}: expected an ICU message; found "${text}" (${(error as Error).message})`);
+          }
+        }
+      }
+    }
+  });
+  if (problems.length > 0) {
+    throw new PatronymError('config_invalid', `views: library wording is not valid:\n  ${problems.join('\n  ')}`);
+  }
 }
 
 // A rendered page as the response: never cached (pages carry per-request
@@ -36,6 +254,9 @@ export function sendPage(ctx: Context, views: Views, page: string, data: Record<
   ctx.status = status;
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');
+  // Caches in between must not serve one patron's language to another.
+  ctx.vary('Accept-Language');
+  ctx.vary('Cookie');
   ctx.body = views.render(page, data);
 }
 

@@ -56,6 +56,7 @@ export function checkLibraries(
           `${at}.colours.accentText: contrast with accent is ${text.toFixed(2)}:1, WCAG AA needs ${AA}:1; found "${accentText}"`,
         );
       }
+      if (library.colours.dark) checkDarkColours(library.colours.dark, `${at}.colours.dark`, problems);
     }
     for (const key of ['releaseLog', 'consent'] as const) {
       const days = library.retention?.[key];
@@ -124,4 +125,22 @@ export function checkClients(clients: readonly ClientConfig[], problems: string[
     }
     return resolved;
   });
+}
+
+// The dark variant meets the page of patronym.css's dark mode: links on its
+// card (#1e1e1e, the lighter of its two backgrounds), text on the buttons.
+const DARK_CARD = '#1e1e1e';
+function checkDarkColours(dark: { accent: string; accentText: string }, at: string, problems: string[]): void {
+  const onCard = contrastRatio(dark.accent, DARK_CARD);
+  if (onCard < AA) {
+    problems.push(
+      `${at}.accent: contrast with the dark page (${DARK_CARD}) is ${onCard.toFixed(2)}:1, WCAG AA needs ${AA}:1; found "${dark.accent}"`,
+    );
+  }
+  const text = contrastRatio(dark.accent, dark.accentText);
+  if (text < AA) {
+    problems.push(
+      `${at}.accentText: contrast with accent is ${text.toFixed(2)}:1, WCAG AA needs ${AA}:1; found "${dark.accentText}"`,
+    );
+  }
 }

@@ -2,6 +2,7 @@
 // default; `npm run docs:config` turns these descriptions into
 // docs/configuration.md so the reference never drifts from the code.
 import { z } from 'zod';
+import { LOCALES } from '../locale.ts';
 
 // A secret may be written inline (fine for demos), or — what production
 // should do — read from an environment variable or a file at start-up.
@@ -72,9 +73,48 @@ export const librarySchema = z.strictObject({
     .strictObject({
       accent: colour.describe('buttons and links'),
       accentText: colour.default('#ffffff').describe('text on the accent colour'),
+      dark: z
+        .strictObject({
+          accent: colour.describe('buttons and links on the dark page'),
+          accentText: colour.default('#111111').describe('text on the dark accent colour'),
+        })
+        .optional()
+        .describe(
+          'colours for patrons whose device is in dark mode, checked for AA contrast against the dark page (#1e1e1e) and `accentText`; default: none (the library’s pages stay light in dark mode)',
+        ),
     })
     .optional()
     .describe('checked at start-up for WCAG AA contrast (4.5:1) against white and against `accentText`'),
+  language: z
+    .enum(LOCALES)
+    .optional()
+    .describe(
+      'the language of its pages when neither the vendor’s `ui_locales` nor the browser asks for one we have; default: English',
+    ),
+  messages: z
+    .partialRecord(z.enum(LOCALES), z.record(z.string(), z.string().min(1).max(1000)))
+    .optional()
+    .describe(
+      'its own wording for any message of views/messages/en.json, per language (e.g. `{ en: { "login.card": "Borrower number" } }`), checked at start-up',
+    ),
+  help: z
+    .strictObject({
+      phone: z.string().min(1).max(40).optional(),
+      email: z.email().optional(),
+      url: z.url().optional(),
+    })
+    .optional()
+    .describe('how patrons reach the library for help, shown at the foot of its pages; default: none'),
+  cardInput: z
+    .enum(['numeric', 'text'])
+    .optional()
+    .describe(
+      'the phone keyboard for the card field; default: `numeric` when every card pattern is digits only, else `text`',
+    ),
+  pinInput: z
+    .enum(['numeric', 'text'])
+    .default('text')
+    .describe('`numeric` when every PIN is digits only: phones then show a number pad'),
   realm: id.optional().describe('the realm (shared patron database) this library belongs to; default: its own id'),
   scope: domain.optional().describe('domain of its affiliation claims (`member@scope`); default: the realm’s scope'),
   retention: retentionSchema

@@ -1,7 +1,9 @@
 // Each library's branding, served from the broker itself (no third-party
 // assets): its logo file and a small stylesheet with its colours. Colours
-// were checked for WCAG AA contrast against a light page at start-up, so a
-// branded page stays light in dark mode too.
+// were checked for WCAG AA contrast at start-up (config/checks.ts): the light
+// ones against a light page, the dark variant against the dark page. A
+// library without a dark variant keeps its pages light in dark mode, as its
+// accent was only checked against white.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Middleware } from 'koa';
@@ -14,6 +16,9 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 const LIGHT = '--fg: #1b1b1b; --bg: #f4f4f2; --card: #fff; --error: #b00020; --muted: #555; color-scheme: light;';
+// The dark page of patronym.css; checks.ts tests dark accents against its card.
+const DARK_CARD = '#1e1e1e';
+const DARK = `--fg: #eee; --bg: #121212; --card: ${DARK_CARD}; --error: #ff8a80; --muted: #bbb; color-scheme: dark;`;
 
 export interface Branding {
   name: string;
@@ -28,6 +33,14 @@ export function brandingOf(library: Library): Branding {
   return branding;
 }
 
+export function themeCss(colours: NonNullable<Library['colours']>): string {
+  const light = `${LIGHT} --accent: ${colours.accent}; --accent-fg: ${colours.accentText};`;
+  const dark = colours.dark
+    ? `${DARK} --accent: ${colours.dark.accent}; --accent-fg: ${colours.dark.accentText};`
+    : light;
+  return `:root { ${light} }\n@media (prefers-color-scheme: dark) { :root { ${dark} } }\n`;
+}
+
 export function libraryAssets(libraries: ReadonlyMap<string, Library>): Middleware {
   const files = new Map<string, { type: string; body: Buffer | string }>();
   for (const library of libraries.values()) {
@@ -38,12 +51,7 @@ export function libraryAssets(libraries: ReadonlyMap<string, Library>): Middlewa
       });
     }
     if (library.colours) {
-      const { accent, accentText } = library.colours;
-      const vars = `${LIGHT} --accent: ${accent}; --accent-fg: ${accentText};`;
-      files.set(`/libraries/${library.id}/theme.css`, {
-        type: 'text/css',
-        body: `:root { ${vars} }\n@media (prefers-color-scheme: dark) { :root { ${vars} } }\n`,
-      });
+      files.set(`/libraries/${library.id}/theme.css`, { type: 'text/css', body: themeCss(library.colours) });
     }
   }
   return async (ctx, next) => {

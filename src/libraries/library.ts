@@ -5,7 +5,7 @@
 import { BlockList, isIPv6 } from 'node:net';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { Library as LibraryConfig, Realm, ResolvedAuthenticator } from '../config/load.ts';
-import { compilePattern } from '../config/patterns.ts';
+import { compilePattern, isRegexPattern } from '../config/patterns.ts';
 
 export function addressRanges(ranges: readonly string[]): (ip: string) => boolean {
   const list = new BlockList();
@@ -25,7 +25,14 @@ export interface Library {
   shortName?: string | undefined;
   town?: string | undefined;
   logo?: string | undefined;
-  colours?: { accent: string; accentText: string } | undefined;
+  colours?: LibraryConfig['colours'];
+  // The patron pages' language default and wording (src/views.ts).
+  language?: LibraryConfig['language'];
+  messages?: LibraryConfig['messages'];
+  help?: LibraryConfig['help'];
+  // Phone keyboards for the card and PIN fields.
+  cardInput: 'numeric' | 'text';
+  pinInput: 'numeric' | 'text';
   realm: Realm;
   // Affiliation scope (member@scope).
   scope: string;
@@ -35,6 +42,14 @@ export interface Library {
   matchesCard(card: string): boolean;
   hasCardPatterns: boolean;
   chain: readonly Authenticator[];
+}
+
+// Cards that are numbers get a number pad: every pattern a prefix of digits
+// (libraries that write prefixes number their cards) or an expression of
+// digits, [0-9], \d, quantifiers and groups. No patterns: we cannot tell.
+export function allDigits(patterns: readonly string[]): boolean {
+  const digitsOnly = /^\/\^(?:[0-9]|\[0-9\]|\\d|\{\d+(?:,\d*)?\}|[?*+()|])*\$\/$/;
+  return patterns.length > 0 && patterns.every((p) => (isRegexPattern(p) ? digitsOnly.test(p) : /^[0-9]+$/.test(p)));
 }
 
 export function buildLibraries(
@@ -67,6 +82,11 @@ export function buildLibraries(
           town: config.town,
           logo: config.logo,
           colours: config.colours,
+          language: config.language,
+          messages: config.messages,
+          help: config.help,
+          cardInput: config.cardInput ?? (allDigits(config.cardPatterns) ? 'numeric' : 'text'),
+          pinInput: config.pinInput,
           realm,
           scope: config.scope,
           retention: config.retention,

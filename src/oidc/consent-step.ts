@@ -28,6 +28,7 @@ export function consentStep(deps: InteractionDeps) {
     const vendor = client?.clientName ?? String(d.params.client_id);
     const walkIn = walkInLibrary(accountId);
     const library = walkIn ? libraries.get(walkIn) : libraries.get((await deps.accounts.get(accountId))?.library ?? '');
+    if (library) views.hint({ library });
     sendPage(ctx, views, 'consent', {
       title: views.t('consent.title', { vendor }),
       branding: library ? brandingOf(library) : undefined,
@@ -36,10 +37,7 @@ export function consentStep(deps: InteractionDeps) {
       items: consentItems(releases, library, walkIn !== undefined),
       remember: walkIn
         ? undefined
-        : views.t('consent.remember', {
-            days: String(library?.retention.consent ?? deps.consentDays),
-            account: `${provider.issuer}/account`,
-          }),
+        : views.t('consent.remember', { days: library?.retention.consent ?? deps.consentDays }),
       action: `/interaction/${d.uid}/consent`,
       csrf: csrf.token('consent', d.uid),
     });

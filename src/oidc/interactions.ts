@@ -21,6 +21,7 @@ import type { Throttle } from '../security/throttle.ts';
 import { sendError, sendPage, type Views } from '../views.ts';
 import { consentStep } from './consent-step.ts';
 import { type SignInDeps, signIn } from './login.ts';
+import { ACCOUNT_CLIENT } from './privacy-sign-in.ts';
 import { walkInAccountId } from './walk-in.ts';
 
 export interface InteractionDeps extends SignInDeps {
@@ -46,7 +47,20 @@ export type Finish = (ctx: Context, result: InteractionResults) => Promise<void>
 // The patron's last library choice: only the library id, strictly necessary
 // to spare them the chooser next time.
 export const LIBRARY_COOKIE = 'patronym_library';
-const LIBRARY_COOKIE_DAYS = 180;
+export const LIBRARY_COOKIE_DAYS = 180;
+
+// The field a sign-in problem is about: a wrong card or PIN cannot be told
+// apart (on purpose), so both; a blocked card or an outage is no field's.
+type Fault = 'card' | 'pin' | 'both';
+const FAULTS: Record<string, Fault> = {
+  'card-missing': 'card',
+  'card-too-long': 'card',
+  'pin-missing': 'pin',
+  'pin-too-long': 'pin',
+  'bad-credentials': 'both',
+  'unknown-card': 'both',
+};
+export const faultOf = (problem: string): Fault | undefined => FAULTS[problem];
 
 const hintOf = (details: Details): string | undefined =>
   typeof details.params.library === 'string' ? details.params.library : undefined;
@@ -63,10 +77,18 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   async function details(ctx: Context): Promise<Details> {
     const found = await provider.interactionDetails(ctx.req, ctx.res);
     if (found.uid !== ctx.params.uid) throw new oidcErrors.SessionNotFound('interaction uid mismatch');
+    // The vendor's ui_locales (OIDC Core 3.1.2.1); after a form post the
+    // language switcher leads back to the interaction's own page.
+    views.hint({
+      uiLocales: found.params.ui_locales,
+      ...(ctx.method === 'GET' ? {} : { here: `/interaction/${found.uid}` }),
+    });
     return found;
   }
 
   async function vendorName(d: Details): Promise<string | undefined> {
+    // The broker's own privacy page is named in the patron's language.
+    if (d.params.client_id === ACCOUNT_CLIENT) return views.t('account.client');
     const client = await provider.Client.find(String(d.params.client_id));
     return client?.clientName ?? client?.clientId;
   }
@@ -105,8 +127,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     ctx: Context,
     d: Details,
     library: Library | undefined,
-    extra: { error?: string; card?: string; status?: number; shared?: boolean } = {},
+    extra: { error?: string; fault?: Fault; card?: string; status?: number; shared?: boolean } = {},
   ): Promise<void> {
+    if (library) views.hint({ library });
     const walkIn = await walkInOffer(ctx, d, library);
     sendPage(
       ctx,
@@ -125,6 +148,12 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         chooseUrl: federated && !hintOf(d) ? `/interaction/${d.uid}/libraries` : undefined,
         csrf: csrf.token('login', d.uid),
         error: extra.error,
+        errorCount: extra.error ? 1 : 0,
+        // Which field the error is about (aria-invalid, focus); none for a
+        // card refused for its status or a system that did not answer.
+        fault: extra.fault,
+        cardInput: library?.cardInput ?? 'text',
+        pinInput: library?.pinInput ?? 'text',
         card: extra.card,
         shared: extra.shared,
       },
@@ -163,6 +192,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       abort: `/interaction/${d.uid}/abort`,
       query,
       error,
+      errorCount: error ? 1 : 0,
       total: view.total,
       letters: view.letters.map((l) => ({ letter: l, href: link({ letter: l }), current: l === view.letter })),
       groups: view.groups.map((g) => ({
@@ -239,6 +269,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (!normalised.ok) {
       return renderLogin(ctx, d, chosen ? library : undefined, {
         error: views.t(`outcome.${normalised.problem}`),
+        fault: faultOf(normalised.problem),
         card: typedCard,
       });
     }
@@ -292,6 +323,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const key = result.kind === 'denied' ? `outcome.${result.reason}` : 'outcome.unavailable';
     await renderLogin(ctx, d, library, {
       error: views.t(key),
+      fault: result.kind === 'denied' ? faultOf(result.reason) : undefined,
       card: typedCard,
       status: result.kind === 'unavailable' ? 503 : 200,
       shared,

@@ -10,6 +10,7 @@ import Provider, {
 import type { Client, Config } from '../config/load.ts';
 import { describeError } from '../errors.ts';
 import type { Library } from '../libraries/library.ts';
+import { LOCALES } from '../locale.ts';
 import type { Logger } from '../log.ts';
 import type { Consents } from '../policy/consent.ts';
 import { CLAIMS, RELEASABLE, requestedReleases } from '../policy/release.ts';
@@ -227,7 +228,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     clientBasedCORS: (_ctx, origin, client) =>
       client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false,
     conformIdTokenClaims: true,
-    discovery: { service_documentation: `${config.issuer}/developers` },
+    discovery: { service_documentation: `${config.issuer}/developers`, ui_locales_supported: [...LOCALES] },
   };
 
   const provider = new Provider(config.issuer, configuration);

@@ -1,14 +1,17 @@
-// The pages anyone may read without signing in: /vendors (every approved
-// vendor and what it may ask for) and /privacy (the notice, replaceable by the
-// library's own template).
+// The pages anyone may read without signing in: / (what this service is),
+// /vendors (every approved vendor and what it may ask for) and /privacy (the
+// notice, replaceable by the library's own template).
 import { readFileSync } from 'node:fs';
 import Router from '@koa/router';
 import { Eta } from 'eta';
 import type { Config } from '../config/load.ts';
 import type { Releasable } from '../policy/release.ts';
 import type { VendorPolicies } from '../policy/vendors.ts';
+import { DEVICE_COOKIE } from '../security/device-cookie.ts';
 import type { Store } from '../store/store.ts';
-import { sendPage, type Views } from '../views.ts';
+import { LANG_COOKIE, LANG_COOKIE_DAYS, sendPage, type Views } from '../views.ts';
+import { LIBRARY_COOKIE, LIBRARY_COOKIE_DAYS } from './interactions.ts';
+import { SESSION_COOKIE, SESSION_SECONDS } from './privacy-session.ts';
 
 export const releaseSentences = (views: Views, releases: readonly Releasable[]): string[] =>
   releases.map((r) => views.t(`release.${r}`));
@@ -59,37 +62,58 @@ export function publicPages(deps: { config: Config; store: Store; views: Views; 
       title: views.t('privacy.title'),
       retention: config.retention,
       sessionHours: Math.round(config.ttl.session / 3600),
-      cookies: COOKIES,
+      cookies: cookieTable(views, config),
     };
     if (!customPrivacy) return sendPage(ctx, views, 'privacy', data);
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = eta.renderString(customPrivacy, { ...data, t: views.t, lang: views.lang });
+    ctx.vary('Accept-Language');
+    ctx.body = eta.renderString(customPrivacy, { ...data, t: views.t, date: views.date, lang: views.lang });
+  });
+
+  // The landing page: what this is, for whom, and the libraries it serves
+  // (a consortium's thousand are summed up after the first few).
+  router.get('/', (ctx) => {
+    const listed = [...config.libraries].sort((a, b) => a.name.localeCompare(b.name, views.lang));
+    sendPage(ctx, views, 'home', {
+      title: views.t('home.title'),
+      libraries: listed.slice(0, HOME_LIBRARIES).map((l) => ({ name: l.name, town: l.town })),
+      more: Math.max(0, listed.length - HOME_LIBRARIES),
+    });
   });
 
   return router;
 }
 
-// Every cookie the broker sets: all strictly necessary.
-export const COOKIES = [
-  {
-    name: '_interaction',
-    purpose: 'ties your browser to the sign-in in progress',
-    lifetime: 'the sign-in (15 minutes)',
-  },
-  { name: '_interaction_resume', purpose: 'returns you from the sign-in page to the website', lifetime: 'the sign-in' },
-  {
-    name: '_session',
-    purpose: 'keeps you signed in across websites until you sign out',
-    lifetime: 'at most the session lifetime',
-  },
-  { name: 'patronym_library', purpose: 'remembers which library you chose (only its name)', lifetime: '180 days' },
-  {
-    name: 'patronym_device',
-    purpose:
-      'lets you sign in on this device while someone else’s wrong guesses have locked your card (no card number in it; not set on a shared computer)',
-    lifetime: '180 days',
-  },
-  { name: 'patronym_account', purpose: 'keeps you on your privacy page', lifetime: '15 minutes' },
-  { name: 'patronym_account_login', purpose: 'protects the sign-in to your privacy page', lifetime: 'the sign-in' },
-] as const;
+const HOME_LIBRARIES = 30;
+
+// Every cookie the broker sets: all strictly necessary. Lifetimes follow
+// the configuration, so the table never promises what the broker does not do.
+export function cookieTable(views: Views, config: Config): { name: string; purpose: string; lifetime: string }[] {
+  const signIn = views.t('cookie.sign-in');
+  const days = (n: number) => views.t('cookie.days', { days: n });
+  return [
+    {
+      name: '_interaction',
+      purpose: views.t('cookie.interaction'),
+      lifetime: views.t('cookie.interaction.lifetime', { minutes: Math.round(config.ttl.interaction / 60) }),
+    },
+    { name: '_interaction_resume', purpose: views.t('cookie.interaction-resume'), lifetime: signIn },
+    {
+      name: '_session',
+      purpose: views.t('cookie.session'),
+      lifetime: views.t('cookie.session.lifetime', { hours: Math.round(config.ttl.session / 3600) }),
+    },
+    { name: LIBRARY_COOKIE, purpose: views.t('cookie.library'), lifetime: days(LIBRARY_COOKIE_DAYS) },
+    ...(config.throttle.deviceCookie.days > 0
+      ? [{ name: DEVICE_COOKIE, purpose: views.t('cookie.device'), lifetime: days(config.throttle.deviceCookie.days) }]
+      : []),
+    {
+      name: SESSION_COOKIE,
+      purpose: views.t('cookie.account'),
+      lifetime: views.t('cookie.minutes', { minutes: SESSION_SECONDS / 60 }),
+    },
+    { name: 'patronym_account_login', purpose: views.t('cookie.account-login'), lifetime: signIn },
+    { name: LANG_COOKIE, purpose: views.t('cookie.lang'), lifetime: days(LANG_COOKIE_DAYS) },
+  ];
+}

@@ -25,20 +25,38 @@ const PAGE_CACHE = 'public, max-age=300';
 export function buttonRoutes(deps: ButtonDeps): Router {
   const { issuer, libraries, views } = deps;
   const router = new Router();
-  const label = views.t('button.label');
   const css = buttonCss();
-  const svgs: Record<Theme, string> = { light: buttonSvg('light', label), dark: buttonSvg('dark', label) };
+  // The label is in the language of the page (views.ts negotiates it), so
+  // each language's images are built once, when first asked for.
+  const svgs = new Map<string, string>();
+  const svg = (theme: Theme) => {
+    const key = `${views.lang}/${theme}`;
+    let body = svgs.get(key);
+    if (!body) {
+      body = buttonSvg(theme, views.t('button.label'));
+      svgs.set(key, body);
+    }
+    return body;
+  };
 
-  const asset = (type: string, body: string) => (ctx: Context) => {
+  const asset = (type: string, body: () => string) => (ctx: Context) => {
     ctx.type = type;
     ctx.set('Cache-Control', ASSET_CACHE);
+    ctx.vary('Accept-Language');
+    ctx.vary('Cookie');
     // An SVG opened on its own is a document: this one needs nothing.
     if (type === 'image/svg+xml') ctx.set('Content-Security-Policy', "default-src 'none'");
-    ctx.body = body;
+    ctx.body = body();
   };
-  router.get('/button/button.css', asset('text/css', css));
+  router.get(
+    '/button/button.css',
+    asset('text/css', () => css),
+  );
   for (const theme of ['light', 'dark'] as const) {
-    router.get(`/button/library-${theme}.svg`, asset('image/svg+xml', svgs[theme]));
+    router.get(
+      `/button/library-${theme}.svg`,
+      asset('image/svg+xml', () => svg(theme)),
+    );
   }
   servePageCss(router);
 
@@ -54,9 +72,13 @@ export function buttonRoutes(deps: ButtonDeps): Router {
       ? chooserView(libraries, { query, page: Number(ctx.query.page) || 1, searchFirst: true })
       : undefined;
     const pageLink = (page: number) => `/button?${new URLSearchParams({ q: query, page: String(page) })}`;
+    const label = views.t('button.label');
     ctx.type = 'html';
     ctx.set('Cache-Control', PAGE_CACHE);
+    ctx.vary('Accept-Language');
+    ctx.vary('Cookie');
     ctx.body = views.render('button', {
+      wide: true,
       title: views.t('button.title'),
       label,
       buttonClass: CLASS,

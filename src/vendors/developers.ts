@@ -30,19 +30,33 @@ export function developersRoutes(deps: DevelopersDeps): Router {
   const html = renderMarkdown(markdown);
   // The guide's own title heads the page; this broker's facts follow it.
   const cut = html.startsWith('<h1') ? html.indexOf('</h1>') + '</h1>'.length : 0;
-  const page = views.render('developers', {
-    title: views.t('developers.title'),
-    heading: html.slice(0, cut),
-    guide: html.slice(cut),
-    discovery: `${issuer}/.well-known/openid-configuration`,
-    pageCss: PAGE_CSS,
-  });
+  // The guide is written in English; the page around it follows the
+  // patron's language, and is rendered once per language and switcher link.
+  const pages = new Map<string, string>();
+  const page = (here: string) => {
+    const key = `${views.lang} ${here}`;
+    let body = pages.get(key);
+    if (body === undefined) {
+      body = views.render('developers', {
+        title: views.t('developers.title'),
+        heading: html.slice(0, cut),
+        guide: html.slice(cut),
+        discovery: `${issuer}/.well-known/openid-configuration`,
+        pageCss: PAGE_CSS,
+        wide: true,
+      });
+      if (pages.size < 100) pages.set(key, body);
+    }
+    return body;
+  };
 
   const router = new Router();
   router.get('/developers', (ctx) => {
     ctx.type = 'html';
     ctx.set('Cache-Control', 'public, max-age=300');
-    ctx.body = page;
+    ctx.vary('Accept-Language');
+    ctx.vary('Cookie');
+    ctx.body = page(ctx.url);
   });
   servePageCss(router);
   return router;

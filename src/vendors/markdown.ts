@@ -148,7 +148,8 @@ function render(block: Block): string {
     case 'code': {
       const language = /^[\w-]+/.exec(block.info)?.[0];
       const attr = language ? ` class="language-${escapeHtml(language)}"` : '';
-      return `<pre><code${attr}>${escapeHtml(block.code)}</code></pre>`;
+      // Focusable, so a keyboard can scroll a long line into view (WCAG 2.1.1).
+      return `<pre tabindex="0"><code${attr}>${escapeHtml(block.code)}</code></pre>`;
     }
     case 'list': {
       const tag = block.ordered ? 'ol' : 'ul';
@@ -157,7 +158,7 @@ function render(block: Block): string {
     case 'table': {
       const head = block.head.map((c) => `<th>${inline(c)}</th>`).join('');
       const rows = block.rows.map((r) => `<tr>${r.map((c) => `<td>${inline(c)}</td>`).join('')}</tr>`).join('');
-      return `<table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`;
+      return `<div class="scroll" tabindex="0"><table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table></div>`;
     }
   }
 }

@@ -41,7 +41,8 @@ const fromHtml = (html: string) =>
     .replaceAll('&quot;', '"')
     .replaceAll('&#39;', "'")
     .replaceAll('&amp;', '&');
-const snippets = (page: string) => [...page.matchAll(/<pre><code>([\s\S]*?)<\/code><\/pre>/g)].map((m) => m[1] ?? '');
+const snippets = (page: string) =>
+  [...page.matchAll(/<pre tabindex="0" dir="ltr"><code>([\s\S]*?)<\/code><\/pre>/g)].map((m) => m[1] ?? '');
 
 describe('button kit', () => {
   let many: { url: string; server: Server };

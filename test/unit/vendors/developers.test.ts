@@ -44,10 +44,12 @@ describe('/developers', () => {
     const main = page.slice(page.indexOf('<main'));
     // The guide's title is the page's first heading.
     expect(/<h\d[^>]*>([^<]*)</.exec(main)?.[1]).toBe('Sign in with your library: a guide for vendors');
-    expect(page).toContain(`<code>${ISSUER}/.well-known/openid-configuration</code>`);
+    expect(page).toContain(`<code dir="ltr" class="url">${ISSUER}/.well-known/openid-configuration</code>`);
     expect(page).toContain('<a href="/button">');
-    expect(page).toContain('<pre><code class="language-js">import { randomBytes } from &#39;node:crypto&#39;;');
-    expect(page).toContain('<pre><code class="language-apache">OIDCProviderMetadataURL');
+    expect(page).toContain(
+      '<pre tabindex="0"><code class="language-js">import { randomBytes } from &#39;node:crypto&#39;;',
+    );
+    expect(page).toContain('<pre tabindex="0"><code class="language-apache">OIDCProviderMetadataURL');
     expect(page).toContain('&lt;a href=&quot;/login&quot;&gt;Sign in with your library&lt;/a&gt;');
     expect(page).not.toMatch(/<script| style=|<style/);
   });

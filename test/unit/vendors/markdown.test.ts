@@ -38,7 +38,7 @@ describe('markdown renderer', () => {
         '<ol><li>first continued</li><li>second</li></ol>',
         '<ul><li>a</li><li>b</li></ul>',
         '<blockquote><p>a note</p></blockquote>',
-        '<table><thead><tr><th>what</th><th>value</th></tr></thead><tbody><tr><td><code>sub</code></td><td>a pseudonym</td></tr></tbody></table>',
+        '<div class="scroll" tabindex="0"><table><thead><tr><th>what</th><th>value</th></tr></thead><tbody><tr><td><code>sub</code></td><td>a pseudonym</td></tr></tbody></table></div>',
       ].join('\n'),
     );
     expect(slug('Apache with mod_auth_openidc')).toBe('apache-with-mod_auth_openidc');
@@ -69,7 +69,7 @@ describe('markdown renderer', () => {
     expect(html).toContain('<h1 id="scriptalert1script">&lt;script&gt;alert(1)&lt;/script&gt;</h1>');
     expect(html).toContain('Hello &lt;img src=x onerror=alert(1)&gt; &amp; &quot;friends&quot;');
     expect(html).toContain(
-      '<pre><code class="language-html">&lt;a href=&quot;/login&quot;&gt;Sign in&lt;/a&gt;\n</code></pre>',
+      '<pre tabindex="0"><code class="language-html">&lt;a href=&quot;/login&quot;&gt;Sign in&lt;/a&gt;\n</code></pre>',
     );
   });
 
@@ -89,8 +89,10 @@ describe('markdown renderer', () => {
   it('leaves code spans alone, and an info string or NUL cannot inject', () => {
     expect(inline('`**not bold** [not](https://link)`')).toBe('<code>**not bold** [not](https://link)</code>');
     expect(inline('a\0 0\0 b')).not.toContain('\0');
-    expect(renderMarkdown('```"><script>\nx\n```')).toBe('<pre><code>x\n</code></pre>');
-    expect(renderMarkdown('```js"onclick\nx\n```')).toBe('<pre><code class="language-js">x\n</code></pre>');
+    expect(renderMarkdown('```"><script>\nx\n```')).toBe('<pre tabindex="0"><code>x\n</code></pre>');
+    expect(renderMarkdown('```js"onclick\nx\n```')).toBe(
+      '<pre tabindex="0"><code class="language-js">x\n</code></pre>',
+    );
   });
 
   it('lists code blocks with their info strings', () => {
@@ -108,6 +110,6 @@ describe('markdown renderer', () => {
     for (const [, anchor] of guide.matchAll(/\]\(#([^)]+)\)/g)) expect(ids, anchor).toContain(anchor);
     const blocks = codeBlocks(guide);
     expect(blocks.map((b) => b.info)).toEqual(expect.arrayContaining(['js vendor.mjs', 'apache library-signin.conf']));
-    expect(html.match(/<pre><code/g)).toHaveLength(blocks.length);
+    expect(html.match(/<pre tabindex="0"><code/g)).toHaveLength(blocks.length);
   });
 });
