@@ -16,8 +16,11 @@ import { PatronymError } from '../errors.ts';
 import type { Authenticator } from './authenticator.ts';
 import { FileAuthenticator } from './file/file-authenticator.ts';
 import { fileOptionsSchema, fileResources } from './file/options.ts';
+import { httpResources } from './http/resources.ts';
+import { KohaAuthenticator, kohaOptionsSchema } from './koha/koha-authenticator.ts';
 import { LdapAuthenticator } from './ldap/ldap-authenticator.ts';
 import { ldapOptionsSchema, ldapResources } from './ldap/options.ts';
+import { PolarisAuthenticator, polarisOptionsSchema } from './polaris/polaris-authenticator.ts';
 import { SierraAuthenticator, sierraOptionsSchema } from './sierra/sierra-authenticator.ts';
 import { sip2Resources } from './sip2/resources.ts';
 import { Sip2Authenticator, sip2OptionsSchema } from './sip2/sip2-authenticator.ts';
@@ -55,7 +58,21 @@ const KINDS = {
     resources: sip2Resources,
     create: (id, o, c) => new Sip2Authenticator(id, o, c),
   }),
-  sierra: kind({ options: sierraOptionsSchema, create: (id, o, c) => new SierraAuthenticator(id, o, c) }),
+  koha: kind({
+    options: kohaOptionsSchema,
+    resources: httpResources,
+    create: (id, o, c) => new KohaAuthenticator(id, o, c),
+  }),
+  sierra: kind({
+    options: sierraOptionsSchema,
+    resources: httpResources,
+    create: (id, o, c) => new SierraAuthenticator(id, o, c),
+  }),
+  polaris: kind({
+    options: polarisOptionsSchema,
+    resources: httpResources,
+    create: (id, o, c) => new PolarisAuthenticator(id, o, c),
+  }),
 } satisfies Record<string, Kind<z.ZodType>>;
 
 export const authenticatorKinds: AuthenticatorKinds = Object.fromEntries(

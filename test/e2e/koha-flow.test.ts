@@ -3,7 +3,8 @@
 // in with openid-client. The pseudonym follows Koha's patron_id, so it
 // survives a new card; a broken API is "not answering", never a wrong PIN.
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -33,30 +34,33 @@ describe('sign-in flow with a Koha library', () => {
 
   beforeAll(async () => {
     sim = await startKohaSimulator({ patrons: PATRONS });
-    b = await startBroker({ config: {} });
-    const secretFile = join(b.dir, 'koha-client-secret');
+    // The client secret from a file, as in production.
+    const dir = mkdtempSync(join(tmpdir(), 'patronym-koha-'));
+    const secretFile = join(dir, 'koha-client-secret');
     writeFileSync(secretFile, `${KOHA_CLIENT.clientSecret}\n`);
-    b.writeConfig({
-      libraries: [
-        {
-          id: 'springfield',
-          name: 'Springfield Public Library',
-          realm: 'springfield',
-          cardPatterns: ['21234'],
-          authenticators: [
-            {
-              id: 'springfield-koha',
-              kind: 'koha',
-              baseUrl: sim.baseUrl,
-              allowHttp: true,
-              auth: { oauth: { clientId: KOHA_CLIENT.clientId, clientSecret: { file: secretFile } } },
-              timeout: 1,
-            },
-          ],
-        },
-      ],
-    } as never);
-    expect(await b.reload()).toBe(true);
+    b = await startBroker({
+      dir,
+      config: {
+        libraries: [
+          {
+            id: 'springfield',
+            name: 'Springfield Public Library',
+            realm: 'springfield',
+            cardPatterns: ['21234'],
+            authenticators: [
+              {
+                id: 'springfield-koha',
+                kind: 'koha',
+                baseUrl: sim.baseUrl,
+                allowHttp: true,
+                auth: { oauth: { clientId: KOHA_CLIENT.clientId, clientSecret: { file: secretFile } } },
+                timeout: 1,
+              },
+            ],
+          },
+        ],
+      },
+    });
     v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
   });
   afterAll(async () => {
@@ -82,7 +86,11 @@ describe('sign-in flow with a Koha library', () => {
   it.each([
     ['wrong PIN', ILS_CARDS.wrongPin, WRONG],
     ['unknown card', { card: '21234999999999', pin: '1234' }, WRONG],
-    ['blocked card', ILS_CARDS.blocked, 'This card cannot be used to sign in at the moment. Please contact your library.'],
+    [
+      'blocked card',
+      ILS_CARDS.blocked,
+      'This card cannot be used to sign in at the moment. Please contact your library.',
+    ],
     ['expired card', ILS_CARDS.expired, 'This card has expired. Please contact your library to renew it.'],
   ])('%s: the form again with a clear message, and no code', async (_name, credentials, message) => {
     const started = await startLogin(v, b.issuer);

@@ -65,8 +65,11 @@ export class IlsClient {
     this.#prefix = url.pathname.replace(/\/+$/, '');
     this.#timeoutMs = options.timeout * 1000;
     this.#retries = options.retries;
-    let ca: Buffer | undefined;
-    if (options.tls?.ca) {
+    // PEM text from the configuration loader (resources.ts); a path is
+    // still read, for direct use.
+    let ca: Buffer | string | undefined;
+    if (options.tls?.ca?.trimStart().startsWith('-----BEGIN')) ca = options.tls.ca;
+    else if (options.tls?.ca) {
       try {
         ca = readFileSync(options.tls.ca);
       } catch (error) {
