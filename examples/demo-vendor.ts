@@ -2,24 +2,48 @@
 // standard code flow with PKCE via openid-client, and a page showing exactly
 // what the vendor received. `npm run demo:vendor` (port 3001);
 // `DEMO_CLIENT=demo-vendor-2 npm run demo:vendor` (port 3002) shows that a
-// second vendor gets an unrelated pseudonym for the same patron.
+// second vendor gets an unrelated pseudonym for the same patron;
+// `DEMO_CLIENT=demo-app` (port 3003) signs in as the public client (no
+// secret, PKCE only), as a single-page or mobile app would.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import * as oidc from 'openid-client';
 
 const ISSUER = process.env.ISSUER ?? 'http://localhost:3000';
-const CLIENTS = {
-  'demo-vendor': { name: 'Demo Vendor', redirect: 'http://localhost:3001/callback' },
-  'demo-vendor-2': { name: 'Second Demo Vendor', redirect: 'http://127.0.0.1:3002/callback' },
-} as const;
-const clientId = (process.env.DEMO_CLIENT ?? 'demo-vendor') as keyof typeof CLIENTS;
-const client = CLIENTS[clientId];
-if (!client) throw new Error(`demo vendor: unknown DEMO_CLIENT "${clientId}"`);
+const CLIENTS: Record<string, { name: string; redirect: string; secret?: string }> = {
+  'demo-vendor': { name: 'Demo Vendor', redirect: 'http://localhost:3001/callback', secret: 'demo-vendor-secret' },
+  'demo-vendor-2': {
+    name: 'Second Demo Vendor',
+    redirect: 'http://127.0.0.1:3002/callback',
+    secret: 'demo-vendor-secret',
+  },
+  'demo-app': { name: 'Demo App', redirect: 'http://127.0.0.1:3003/callback' },
+};
+const clientId = process.env.DEMO_CLIENT ?? 'demo-vendor';
+const found = CLIENTS[clientId];
+// One line saying what to do, never a stack: this is the first thing a
+// visitor trying the demo runs.
+const fail = (message: string): never => {
+  process.stderr.write(`demo vendor: ${message}\n`);
+  process.exit(1);
+};
+const client = found ?? fail(`unknown DEMO_CLIENT "${clientId}"; expected one of ${Object.keys(CLIENTS).join(', ')}`);
 const redirect = new URL(client.redirect);
 
-const config = await oidc.discovery(new URL(ISSUER), clientId, 'demo-vendor-secret', undefined, {
-  execute: [oidc.allowInsecureRequests],
-});
+const config = await oidc
+  .discovery(new URL(ISSUER), clientId, client.secret, client.secret === undefined ? oidc.None() : undefined, {
+    execute: [oidc.allowInsecureRequests],
+  })
+  .catch((error: unknown) => {
+    // openid-client wraps fetch's error, which wraps the socket's: the code is at the bottom.
+    let cause: unknown = error;
+    while ((cause as { cause?: unknown }).cause !== undefined && !(cause as { code?: string }).code?.startsWith('E'))
+      cause = (cause as { cause: unknown }).cause;
+    const code = (cause as { code?: string }).code ?? (error as Error).message;
+    return fail(
+      `the broker at ${ISSUER} is not answering (${code}): start it first with \`npm start\` (or set ISSUER to where it runs)`,
+    );
+  });
 const pending = new Map<string, { verifier: string; state: string; nonce: string }>();
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -89,6 +113,14 @@ createServer(async (req, res) => {
     res.statusCode = 400;
     res.end(page(`<p>Sign-in failed: ${esc((error as Error).message)}</p><p><a href="/">Back</a></p>`));
   }
-}).listen(Number(redirect.port), redirect.hostname, () => {
-  process.stdout.write(`demo vendor "${clientId}" on ${redirect.origin} (broker ${ISSUER})\n`);
-});
+})
+  .listen(Number(redirect.port), redirect.hostname, () => {
+    process.stdout.write(`demo vendor "${clientId}" on ${redirect.origin} (broker ${ISSUER})\n`);
+  })
+  .on('error', (error: NodeJS.ErrnoException) =>
+    fail(
+      error.code === 'EADDRINUSE'
+        ? `port ${redirect.port} is already in use (EADDRINUSE): is this demo vendor already running?`
+        : `cannot listen on ${redirect.host}: ${error.code ?? error.message}`,
+    ),
+  );

@@ -3,7 +3,9 @@
 import { authenticatorKinds } from './auth/registry.ts';
 import { type Config, ConfigError, loadConfigFile } from './config/load.ts';
 import { describeError } from './errors.ts';
+import { missingKeyFiles, newKeysNotice } from './first-start.ts';
 import { libraryCounts } from './libraries/library.ts';
+import { listenFailure } from './listen-failure.ts';
 import { createLogger } from './log.ts';
 import { loadKeys } from './security/keys.ts';
 import { createBrokerServer } from './server.ts';
@@ -22,7 +24,13 @@ async function main(): Promise<void> {
     process.exit(78); // EX_CONFIG
   }
   const log = createLogger(config.log.level);
+  const missingBefore = missingKeyFiles(config.keys.dir);
   const keys = await loadKeys(config.keys.dir, config.keys);
+  const notice = newKeysNotice(config.keys.dir, missingBefore);
+  if (notice) {
+    process.stderr.write(`${notice}\n`);
+    log.warn({ event: 'keys-generated', dir: config.keys.dir }, notice);
+  }
   // Waits for the database (postgres: connected, schema migrated or refused
   // as newer) so a wrong URL stops the start, not the first sign-in.
   const store = await connectStore(config.store);
@@ -50,17 +58,27 @@ async function main(): Promise<void> {
   }, config.sweepInterval * 1000);
   sweep.unref();
 
+  // One line saying what to do (a busy port, a privileged one), no stack.
+  const cannotListen = (error: NodeJS.ErrnoException) => {
+    process.stderr.write(`patronym: cannot start: ${listenFailure(error, config.host, config.port)}\n`);
+    process.exit(1);
+  };
+  running.server.once('error', cannotListen);
   running.server.listen(config.port, config.host, () => {
+    running.server.off('error', cannotListen);
+    // The pid is the broker's own (under `npm start`, npm is its parent):
+    // the one to send SIGHUP to.
     log.info(
       {
         event: 'start',
+        pid: process.pid,
         issuer: config.issuer,
         port: config.port,
         store: store.kind,
         config: configPath,
         ...libraryCounts(running.current().broker.libraries),
       },
-      `patronym: listening on ${config.host}:${config.port} as ${config.issuer}`,
+      `patronym: listening on ${config.host}:${config.port} as ${config.issuer} (pid ${process.pid}; reload the configuration with kill -HUP ${process.pid})`,
     );
   });
 

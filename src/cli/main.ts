@@ -16,7 +16,22 @@ const program = new Command('patronym')
   )
   .showHelpAfterError();
 
+program
+  .command('serve')
+  .description('start the broker (what `npm start` runs); SIGHUP reloads the configuration, SIGTERM stops')
+  .action(async () => {
+    await import('../main.ts');
+  });
+
 const demo = program.command('demo').description('the demo installation');
+demo
+  .command('vendor')
+  .description('run the demo vendor site (DEMO_CLIENT: demo-vendor, demo-vendor-2 or demo-app)')
+  .action(async () => {
+    // Not a module of the product (and outside the build's rootDir): named
+    // by URL so the compiler leaves it to run time.
+    await import(new URL('../../examples/demo-vendor.ts', import.meta.url).href);
+  });
 demo
   .command('init')
   .description('write the demo patron file (data/demo-patrons.yaml) if it is missing')
@@ -140,5 +155,5 @@ stats
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`patronym: ${error instanceof ConfigError ? error.message : describeError(error)}\n`);
-  process.exit(1);
+  process.exit(error instanceof ConfigError ? 78 : 1); // EX_CONFIG, as the broker
 });

@@ -239,7 +239,8 @@ export function parseConfig(raw: unknown, source: string, options: LoadOptions):
   // variable (another shell, the systemd unit) the broker would not start.
   problems.push(...overrideProblems(input, env));
 
-  if (env.PORT !== undefined) {
+  // An empty variable (`Environment=PORT=` in a unit) counts as unset.
+  if (env.PORT !== undefined && env.PORT !== '') {
     const port = Number(env.PORT);
     if (Number.isInteger(port)) input.port = port;
     else problems.push(`PORT (environment): expected a port number; found ${JSON.stringify(env.PORT)}`);

@@ -23,7 +23,8 @@ export interface KeyOverrides {
   cookies?: string[] | undefined;
 }
 
-const FILES = {
+// Exported for the first-start notice (src/first-start.ts).
+export const FILES = {
   signing: 'signing.jwks.json',
   cookies: 'cookies.json',
   pseudonym: 'pseudonym.json',

@@ -238,6 +238,8 @@ libraries:
   it('config/demo.yaml is valid as it ships', () => {
     const config = loadConfigFile('config/demo.yaml', { kinds: authenticatorKinds, env: {}, files: false });
     expect(config.libraries.map((l) => l.id)).toEqual(['springfield']);
+    // The demo's cards and PINs are public: loopback unless `host` is changed.
+    expect(config.host).toBe('127.0.0.1');
     expect(config.clients.map((c) => c.client_id)).toEqual(['demo-vendor', 'demo-vendor-2', 'demo-app']);
   });
 });
