@@ -16,6 +16,7 @@ import { PatronymError } from '../errors.ts';
 import type { Authenticator } from './authenticator.ts';
 import { FileAuthenticator } from './file/file-authenticator.ts';
 import { fileOptionsSchema, fileResources } from './file/options.ts';
+import { FolioAuthenticator, folioOptionsSchema } from './folio/folio-authenticator.ts';
 import { httpResources } from './http/resources.ts';
 import { KohaAuthenticator, kohaOptionsSchema } from './koha/koha-authenticator.ts';
 import { LdapAuthenticator } from './ldap/ldap-authenticator.ts';
@@ -72,6 +73,11 @@ const KINDS = {
     options: polarisOptionsSchema,
     resources: httpResources,
     create: (id, o, c) => new PolarisAuthenticator(id, o, c),
+  }),
+  folio: kind({
+    options: folioOptionsSchema,
+    resources: httpResources,
+    create: (id, o, c) => new FolioAuthenticator(id, o, c),
   }),
 } satisfies Record<string, Kind<z.ZodType>>;
 

@@ -32,6 +32,8 @@ export interface IlsRequest {
 export interface IlsResponse {
   status: number;
   contentType: string;
+  // Set-Cookie headers (FOLIO sends its tokens as cookies).
+  setCookie: string[];
   text: string;
 }
 
@@ -131,9 +133,11 @@ export class IlsClient {
       chunks.push(chunk as Buffer);
     }
     const type = response.headers['content-type'];
+    const cookies = response.headers['set-cookie'];
     return {
       status: response.statusCode,
       contentType: (Array.isArray(type) ? type[0] : type) ?? '',
+      setCookie: cookies === undefined ? [] : Array.isArray(cookies) ? cookies : [cookies],
       text: Buffer.concat(chunks).toString('utf8'),
     };
   }
