@@ -63,6 +63,8 @@ export function publicPages(deps: { config: Config; store: Store; views: Views; 
       retention: config.retention,
       sessionHours: Math.round(config.ttl.session / 3600),
       cookies: cookieTable(views, config),
+      // What the usage statistics count (src/stats/).
+      stats: { enabled: config.stats.enabled, threshold: config.stats.threshold },
     };
     if (!customPrivacy) return sendPage(ctx, views, 'privacy', data);
     ctx.type = 'html';

@@ -101,6 +101,15 @@ describe('usage statistics after real sign-ins', () => {
     );
   });
 
+  it('tells patrons on /privacy what is counted, and how', async () => {
+    const html = await (await fetch(`${b.issuer}/privacy`)).text();
+    expect(html).toContain('how many sign-ins reached each website each day');
+    expect(html).toContain(
+      'a secret key that changes every day and every month and is deleted when that day or month ends',
+    );
+    expect(html).toContain('Counts below 5 are never shown.');
+  });
+
   it('leaves no card or PIN in the store file, and no accountId in the statistics', async () => {
     await page('/stats', basic('stats', PASSWORD));
     await b.store.scrub();
