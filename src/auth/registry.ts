@@ -13,6 +13,7 @@ import type { z } from 'zod';
 import type { AuthenticatorKinds, ResolvedAuthenticator } from '../config/load.ts';
 import type { ResourceContext } from '../config/resources.ts';
 import { PatronymError } from '../errors.ts';
+import { AlmaAuthenticator, almaOptionsSchema } from './alma/alma-authenticator.ts';
 import type { Authenticator } from './authenticator.ts';
 import { FileAuthenticator } from './file/file-authenticator.ts';
 import { fileOptionsSchema, fileResources } from './file/options.ts';
@@ -78,6 +79,11 @@ const KINDS = {
     options: folioOptionsSchema,
     resources: httpResources,
     create: (id, o, c) => new FolioAuthenticator(id, o, c),
+  }),
+  alma: kind({
+    options: almaOptionsSchema,
+    resources: httpResources,
+    create: (id, o, c) => new AlmaAuthenticator(id, o, c),
   }),
 } satisfies Record<string, Kind<z.ZodType>>;
 
