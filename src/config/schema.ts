@@ -408,7 +408,10 @@ export const configSchema = z.strictObject({
         .strictObject({
           passwordHash: z
             .string()
-            .regex(/^\$scrypt\$/, 'a hash printed by `patronym stats hash-password`')
+            .regex(
+              /^\$scrypt\$ln=\d{1,2},r=\d{1,2},p=\d{1,2}\$[A-Za-z0-9_-]{16,}\$[A-Za-z0-9_-]{43}$/,
+              'a hash printed by `patronym stats hash-password`',
+            )
             .optional()
             .describe(
               'the sysadmins’ password for /stats (HTTP Basic, user `stats`), as `patronym stats hash-password` prints it; absent: no page',
@@ -418,7 +421,8 @@ export const configSchema = z.strictObject({
             .default(['127.0.0.1/32', '::1/128'])
             .describe('client address ranges that may open /stats at all (others get 404)'),
         })
-        .default({ allow: ['127.0.0.1/32', '::1/128'] }),
+        .default({ allow: ['127.0.0.1/32', '::1/128'] })
+        .describe('/stats, the page for sysadmins: both locks must open'),
     })
     .default({ enabled: true, threshold: 5, retention: 800, page: { allow: ['127.0.0.1/32', '::1/128'] } })
     .describe('the library’s own usage statistics (`patronym stats`, /stats)'),
