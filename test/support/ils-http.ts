@@ -3,6 +3,7 @@
 // real ILS or the proxy in front of it misbehaves: slow answers, 500s, an
 // HTML error page instead of JSON, a connection cut mid-answer.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
 export type IlsMisbehaviour =
@@ -48,7 +49,11 @@ export interface IlsSimulator {
 const HTML_ERROR =
   '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>';
 
-export async function startIlsHttp(handler: IlsHandler, options: { port?: number } = {}): Promise<IlsSimulator> {
+// With `tls` (PEM certificate and key) the simulator speaks https.
+export async function startIlsHttp(
+  handler: IlsHandler,
+  options: { port?: number; tls?: { cert: string; key: string } } = {},
+): Promise<IlsSimulator> {
   const received: IlsReceived[] = [];
   let misbehaviour: { m: IlsMisbehaviour; times: number; on: RegExp } | undefined;
   const sockets = new Set<Socket>();
@@ -63,7 +68,7 @@ export async function startIlsHttp(handler: IlsHandler, options: { port?: number
     res.writeHead(reply.status, headers).end(text);
   };
 
-  const server: Server = createServer(async (req, res) => {
+  const listener = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const url = new URL(req.url ?? '/', 'http://sim');
@@ -95,8 +100,9 @@ export async function startIlsHttp(handler: IlsHandler, options: { port?: number
     } catch (error) {
       send(res, { status: 500, body: { error: String(error) } });
     }
-  });
-  server.on('connection', (s) => {
+  };
+  const server: Server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
+  server.on(options.tls ? 'secureConnection' : 'connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -104,7 +110,7 @@ export async function startIlsHttp(handler: IlsHandler, options: { port?: number
   const port = (server.address() as AddressInfo).port;
   return {
     port,
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     received,
     setMisbehaviour(m, o = {}) {
       misbehaviour = m && { m, times: o.times ?? Number.POSITIVE_INFINITY, on: o.on ?? /./ };

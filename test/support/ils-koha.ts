@@ -21,6 +21,7 @@ export interface KohaSimOptions {
   patrons?: readonly SimPatron[];
   tokenLifetime?: number;
   port?: number;
+  tls?: { cert: string; key: string };
 }
 
 // Koha's borrowernumber: the fixture's "p-0001" is 1.
@@ -89,7 +90,7 @@ export async function startKohaSimulator(options: KohaSimOptions = {}): Promise<
       }
       return { status: 404, body: { error: 'Not found' } };
     },
-    options.port ? { port: options.port } : {},
+    { ...(options.port ? { port: options.port } : {}), ...(options.tls ? { tls: options.tls } : {}) },
   );
   return Object.assign(sim, {
     tokensIssued: () => state.tokensIssued,
