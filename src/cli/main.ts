@@ -68,16 +68,38 @@ clients
   .command('show <id>')
   .description('one vendor’s metadata and policy (never its secret)')
   .action(async (id: string) => (await clientsCommands()).showClient(id));
-clients
-  .command('add')
-  .description('register a vendor; its secret is printed once')
-  .requiredOption('--name <name>', 'the vendor’s name, shown to patrons')
-  .requiredOption('--redirect-uri <uri...>', 'redirect URIs (exact)')
-  .option('--public', 'a public client (single-page or mobile app: PKCE, no secret)')
-  .option('--policy <releases>', 'library,affiliation,entitlement or none', 'none')
-  .option('--walk-in', 'allow walk-in access')
-  .option('--logout-uri <uri>', 'its back-channel logout URI')
-  .action(async (options) => (await clientsCommands()).addClient(options));
+// Every field the vendor guide (docs/vendors.md) asks a vendor to send.
+const vendorFields = (command: Command): Command =>
+  command
+    .option('--post-logout-redirect-uri <uri...>', 'where RP-initiated logout may return (exact)')
+    .option('--backchannel-logout-uri <uri>', 'where the broker posts logout tokens (OIDC Back-Channel Logout)')
+    .addOption(new Option('--logout-uri <uri>', 'the same as --backchannel-logout-uri').hideHelp())
+    .option('--backchannel-logout-session-required', 'include `sid` in its logout tokens')
+    .option('--policy-uri <uri>', 'its privacy policy, linked for patrons')
+    .option('--tos-uri <uri>', 'its terms of service')
+    .option('--logo-uri <uri>', 'its logo')
+    .option('--sector-identifier-uri <uri>', 'needed when its redirect URIs span several hosts (OIDC Core 8.1)')
+    .addOption(new Option('--id-token-alg <alg>', 'ID token signature').choices(['RS256', 'ES256']));
+vendorFields(
+  clients
+    .command('add')
+    .description('register a vendor; its secret is printed once')
+    .requiredOption('--name <name>', 'the vendor’s name, shown to patrons')
+    .requiredOption('--redirect-uri <uri...>', 'redirect URIs (exact)')
+    .option('--public', 'a public client (single-page or mobile app: PKCE, no secret)')
+    .option('--policy <releases>', 'library,affiliation,entitlement or none', 'none')
+    .option('--walk-in', 'allow walk-in access'),
+).action(async (options) => (await clientsCommands()).addClient(options));
+vendorFields(
+  clients
+    .command('update <id>')
+    .description('change a registered vendor: only the fields given (its secret stays)')
+    .option('--name <name>', 'the vendor’s name, shown to patrons')
+    .option('--redirect-uri <uri...>', 'redirect URIs (exact), replacing the old ones')
+    .option('--policy <releases>', 'library,affiliation,entitlement or none')
+    .option('--walk-in', 'allow walk-in access')
+    .option('--no-walk-in', 'no walk-in access'),
+).action(async (id: string, options) => (await clientsCommands()).updateClient(id, options));
 clients
   .command('approve <id>')
   .description('let a vendor that registered itself sign patrons in and appear on /vendors')

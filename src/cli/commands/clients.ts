@@ -1,4 +1,4 @@
-// `patronym clients add|list|show|approve|remove|policy|token`: vendors for
+// `patronym clients add|update|list|show|approve|remove|policy|token`: vendors for
 // sysadmins who do not keep them in the configuration file. Registered
 // vendors (here, or themselves through /reg with an initial access token)
 // live in the store; their release policy is set here and only here, and
@@ -6,22 +6,31 @@
 import { randomBytes } from 'node:crypto';
 import { PatronymError } from '../../errors.ts';
 import { RELEASABLE, type Releasable } from '../../policy/release.ts';
-import { redirectUriProblem } from '../../policy/vendor-metadata.ts';
 import { VendorPolicies } from '../../policy/vendors.ts';
 import { storedId } from '../../store/oidc-adapter.ts';
 import { openStore } from '../../store/registry.ts';
 import type { Store } from '../../store/store.ts';
+import type { Config } from '../../config/load.ts';
 import { loadConfigAndKeys } from '../context.ts';
+import { type ClientMetadataOptions, clientMetadata } from './client-metadata.ts';
 import { parseDuration } from './keys.ts';
 
+type ConfiguredClient = Config['clients'][number];
+
 async function withStore<T>(
-  fn: (store: Store, policies: VendorPolicies, configured: Map<string, string>) => Promise<T>,
+  fn: (
+    store: Store,
+    policies: VendorPolicies,
+    configured: Map<string, string>,
+    clients: ReadonlyMap<string, ConfiguredClient>,
+  ) => Promise<T>,
 ): Promise<T> {
   const { config } = await loadConfigAndKeys();
   const store = openStore(config.store);
   try {
     const configured = new Map(config.clients.map((c) => [c.client_id, c.client_name ?? c.client_id]));
-    return await fn(store, new VendorPolicies(config.clients, store), configured);
+    const clients = new Map(config.clients.map((c) => [c.client_id, c]));
+    return await fn(store, new VendorPolicies(config.clients, store), configured, clients);
   } finally {
     await store.close();
   }
@@ -54,47 +63,52 @@ export async function listClients(): Promise<void> {
   });
 }
 
+// Everything known about a vendor, configured or registered, but never a
+// secret (a configured one's is only said to be set, and where it comes from).
 export async function showClient(id: string): Promise<void> {
-  await withStore(async (store, policies, configured) => {
+  await withStore(async (store, policies, _configured, clients) => {
     const registered = await store.find('Client', id);
-    if (!registered && !configured.has(id)) throw new PatronymError('client_unknown', `clients: no vendor "${id}"`);
-    const {
-      client_secret: _secret,
-      registration_access_token: _rat,
-      ...metadata
-    } = registered ?? { client_id: id, source: 'configuration file' };
-    out(JSON.stringify({ ...metadata, policy: await policies.get(id) }, null, 2));
+    const fromFile = clients.get(id);
+    if (!registered && !fromFile) throw new PatronymError('client_unknown', `clients: no vendor "${id}"`);
+    let shown: Record<string, unknown>;
+    if (registered) {
+      const { client_secret: _secret, registration_access_token: _rat, ...metadata } = registered;
+      shown = { ...metadata, source: 'registered' };
+    } else {
+      const { client_secret, ...metadata } = fromFile as ConfiguredClient;
+      shown = {
+        ...metadata,
+        ...(client_secret !== undefined ? { client_secret: '(set; not shown)' } : {}),
+        source: 'configuration file',
+      };
+    }
+    out(JSON.stringify({ ...shown, policy: await policies.get(id) }, null, 2));
   });
 }
 
-export async function addClient(options: {
+export interface AddOptions extends ClientMetadataOptions {
   name: string;
   redirectUri: string[];
   public?: boolean;
   policy?: string;
   walkIn?: boolean;
-  logoutUri?: string;
-}): Promise<void> {
+}
+
+export async function addClient(options: AddOptions): Promise<void> {
   const release = parsePolicy(options.policy ?? 'none');
-  // The rules a self-registering vendor meets (https, http only on the
-  // loopback, no user name or password), checked before anything is stored.
-  for (const uri of options.redirectUri) {
-    const problem = redirectUriProblem(uri);
-    if (problem) throw new PatronymError('usage', `clients: redirect URI ${problem}`);
-  }
+  // Checked before anything is stored, by the rules /reg applies.
+  const metadata = clientMetadata(options);
   await withStore(async (store, policies) => {
     const clientId = `v-${randomBytes(9).toString('base64url')}`;
     const secret = options.public ? undefined : randomBytes(32).toString('base64url');
     await store.upsert('Client', clientId, {
       client_id: clientId,
-      client_name: options.name,
-      redirect_uris: options.redirectUri,
+      ...metadata,
       response_types: ['code'],
       grant_types: ['authorization_code', 'refresh_token'],
       subject_type: 'pairwise',
       token_endpoint_auth_method: secret ? 'client_secret_basic' : 'none',
       ...(secret ? { client_secret: secret } : {}),
-      ...(options.logoutUri ? { backchannel_logout_uri: options.logoutUri } : {}),
       client_id_issued_at: Math.floor(Date.now() / 1000),
     });
     await policies.set(clientId, { release, walkIn: options.walkIn === true });
@@ -102,6 +116,43 @@ export async function addClient(options: {
     await policies.approve(clientId, options.name);
     out(`client_id: ${clientId}`);
     if (secret) out(`client_secret: ${secret}\n(shown once: give it to the vendor now; it cannot be shown again)`);
+  });
+}
+
+export interface UpdateOptions extends ClientMetadataOptions {
+  policy?: string;
+  walkIn?: boolean;
+}
+
+// Changes what is given, keeps the rest (and the secret). A new name is
+// approved by the sysadmin giving it (a vendor renaming itself at /reg
+// waits for `approve`).
+export async function updateClient(id: string, options: UpdateOptions): Promise<void> {
+  const changes = clientMetadata(options);
+  const release = options.policy === undefined ? undefined : parsePolicy(options.policy);
+  if (Object.keys(changes).length === 0 && release === undefined && options.walkIn === undefined)
+    throw new PatronymError('usage', 'clients: update: nothing to change; see `patronym clients update --help`');
+  await withStore(async (store, policies, configured) => {
+    if (configured.has(id))
+      throw new PatronymError('usage', `clients: "${id}" is in the configuration file; change it there`);
+    const registered = await store.find('Client', id);
+    if (!registered) throw new PatronymError('client_unknown', `clients: no registered vendor "${id}"`);
+    const next = { ...registered, ...changes };
+    const uris = (next.redirect_uris as string[]) ?? [];
+    if (new Set(uris.map((u) => new URL(u).hostname)).size > 1 && !next.sector_identifier_uri)
+      throw new PatronymError(
+        'usage',
+        'clients: the redirect URIs span several hosts; add --sector-identifier-uri listing them (OIDC Core 8.1)',
+      );
+    await store.upsert('Client', id, next);
+    if (release !== undefined || options.walkIn !== undefined) {
+      const current = await policies.get(id);
+      await policies.set(id, { release: release ?? current.release, walkIn: options.walkIn ?? current.walkIn });
+    }
+    if (changes.client_name !== undefined) await policies.approve(id, String(changes.client_name));
+    out(
+      `updated ${id}: ${[...Object.keys(changes), ...(release ? ['policy'] : []), ...(options.walkIn !== undefined ? ['walk-in'] : [])].join(', ')}`,
+    );
   });
 }
 

@@ -100,6 +100,90 @@ describe('patronym clients', { timeout: 60_000 }, () => {
     expect((await cli('approve', 'nobody')).err).toContain('no registered vendor "nobody"');
   });
 
+  it('adds a vendor with every field the vendor guide asks for, shows them, and updates some', async () => {
+    const added = await cli(
+      'add',
+      '--name',
+      'Guide Books',
+      '--redirect-uri',
+      'https://guide.example/callback',
+      '--post-logout-redirect-uri',
+      'https://guide.example/',
+      'https://guide.example/bye',
+      '--backchannel-logout-uri',
+      'https://guide.example/backchannel-logout',
+      '--backchannel-logout-session-required',
+      '--policy-uri',
+      'https://guide.example/privacy',
+      '--tos-uri',
+      'https://guide.example/terms',
+      '--logo-uri',
+      'https://guide.example/logo.png',
+      '--id-token-alg',
+      'ES256',
+      '--policy',
+      'library',
+      '--walk-in',
+    );
+    expect(added.code, added.err).toBe(0);
+    const guide = /client_id: (\S+)/.exec(added.out)?.[1] ?? '';
+    const shown = JSON.parse((await cli('show', guide)).out);
+    expect(shown).toMatchObject({
+      client_name: 'Guide Books',
+      redirect_uris: ['https://guide.example/callback'],
+      post_logout_redirect_uris: ['https://guide.example/', 'https://guide.example/bye'],
+      backchannel_logout_uri: 'https://guide.example/backchannel-logout',
+      backchannel_logout_session_required: true,
+      policy_uri: 'https://guide.example/privacy',
+      tos_uri: 'https://guide.example/terms',
+      logo_uri: 'https://guide.example/logo.png',
+      id_token_signed_response_alg: 'ES256',
+      policy: { release: ['library'], walkIn: true },
+    });
+    expect(shown.client_secret).toBeUndefined();
+
+    const updated = await cli(
+      'update',
+      guide,
+      '--post-logout-redirect-uri',
+      'https://guide.example/signed-out',
+      '--policy',
+      'none',
+      '--no-walk-in',
+    );
+    expect(updated.code, updated.err).toBe(0);
+    expect(updated.out).toContain(`updated ${guide}: post_logout_redirect_uris, policy, walk-in`);
+    const after = JSON.parse((await cli('show', guide)).out);
+    expect(after.post_logout_redirect_uris).toEqual(['https://guide.example/signed-out']);
+    expect(after.policy_uri).toBe('https://guide.example/privacy');
+    expect(after.policy).toEqual({ release: [], walkIn: false });
+    // The secret survives an update: the vendor's configuration keeps working.
+    const store = new SqliteStore(join(dir, 'store.sqlite'));
+    expect((await store.find('Client', guide))?.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    await store.close();
+
+    expect((await cli('update', guide, '--policy-uri', 'http://guide.example/p')).err).toContain(
+      'clients: policy URI "http://guide.example/p" must use https',
+    );
+    expect((await cli('update', guide)).err).toContain('nothing to change');
+    expect((await cli('update', 'configured', '--name', 'X')).err).toContain('is in the configuration file');
+  });
+
+  it('shows everything about a configured vendor but its secret', async () => {
+    const shown = await cli('show', 'configured');
+    expect(shown.code, shown.err).toBe(0);
+    const json = JSON.parse(shown.out);
+    expect(json).toMatchObject({
+      client_id: 'configured',
+      redirect_uris: ['https://configured.example/cb'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      client_secret: '(set; not shown)',
+      source: 'configuration file',
+      policy: { release: ['library'], walkIn: false },
+    });
+    expect(shown.out).not.toMatch(/"s"/);
+  });
+
   it('issues initial access tokens for one registration, or for --uses of them', async () => {
     const one = await cli('token', '--expires', '1h');
     expect(one.out).toContain('for one registration at');
