@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type ReportContext, toCsv, toJson } from '../../../src/stats/counter.ts';
+import { STANDARD_ERROR } from '../../../src/stats/hyperloglog.ts';
 import { KEY_MODEL, PeriodKeys } from '../../../src/stats/period-keys.ts';
 import { StatsRecorder } from '../../../src/stats/recorder.ts';
 import { readStats } from '../../../src/stats/report.ts';
@@ -34,6 +35,18 @@ afterEach(async () => {
   }
   opened = [];
 });
+
+// Keys are random, so two of a few dozen patrons share a register now and
+// then (1 in 5 runs for 40 patrons): the estimate then reads one or two
+// fewer. Within 2.5, or three standard errors for larger counts; within one
+// below 6 (1 in 1,400 runs for 3 patrons); one patron is always exact.
+function expectNear(actual: number[], expected: number[]): void {
+  expect(actual).toHaveLength(expected.length);
+  expected.forEach((n, i) => {
+    const tolerance = n === 1 ? 0 : n < 6 ? 1 : Math.max(2.5, 3 * STANDARD_ERROR * n);
+    expect(Math.abs((actual[i] ?? -1) - n), `${actual[i]} for ${n}`).toBeLessThanOrEqual(tolerance);
+  });
+}
 
 const account = (i: number) => `account-id-${i}-${'x'.repeat(30)}`;
 
@@ -66,18 +79,26 @@ describe('usage statistics', () => {
     for (let i = 0; i < 3; i++) await recorder.record('springfield', 'vendor-b', account(i));
 
     const days = await readStats(store, { since: '2026-11-01', until: '2026-11-30', granularity: 'day' });
-    expect(days).toEqual([
-      { library: 'springfield', vendor: 'vendor-a', period: '2026-11-29', signIns: 60, patrons: 30 },
-      { library: 'springfield', vendor: 'vendor-a', period: '2026-11-30', signIns: 10, patrons: 10 },
-      { library: 'springfield', vendor: 'vendor-b', period: '2026-11-30', signIns: 3, patrons: 3 },
+    expect(days.map(({ patrons: _, ...row }) => row)).toEqual([
+      { library: 'springfield', vendor: 'vendor-a', period: '2026-11-29', signIns: 60 },
+      { library: 'springfield', vendor: 'vendor-a', period: '2026-11-30', signIns: 10 },
+      { library: 'springfield', vendor: 'vendor-b', period: '2026-11-30', signIns: 3 },
     ]);
+    expectNear(
+      days.map((d) => d.patrons),
+      [30, 10, 3],
+    );
     // The month merges its days under the month's key: the 10 who came back
     // are not counted again (a sum of days would say 40).
     const months = await readStats(store, { since: '2026-11', until: '2026-11', granularity: 'month' });
-    expect(months).toEqual([
-      { library: 'springfield', vendor: 'vendor-a', period: '2026-11', signIns: 70, patrons: 30 },
-      { library: 'springfield', vendor: 'vendor-b', period: '2026-11', signIns: 3, patrons: 3 },
+    expect(months.map(({ patrons: _, ...row }) => row)).toEqual([
+      { library: 'springfield', vendor: 'vendor-a', period: '2026-11', signIns: 70 },
+      { library: 'springfield', vendor: 'vendor-b', period: '2026-11', signIns: 3 },
     ]);
+    expectNear(
+      months.map((m) => m.patrons),
+      [30, 3],
+    );
     // Nothing outside the query's range, and a library filter.
     expect(await readStats(store, { since: '2026-12', until: '2026-12', granularity: 'month' })).toEqual([]);
     expect(
@@ -195,6 +216,6 @@ describe('usage statistics', () => {
     );
     const [day] = await readStats(store, { since: '2026-11-29', until: '2026-11-29', granularity: 'day' });
     expect(day?.signIns).toBe(100);
-    expect(day?.patrons).toBe(40);
+    expectNear([day?.patrons ?? 0], [40]);
   });
 });
