@@ -71,7 +71,13 @@ describe.runIf(available)('statistics from two instances on one PostgreSQL', () 
     const month = new Date().toISOString().slice(0, 7);
     for (const instance of [a, b]) {
       const rows = await readStats(instance.store, { since: month, until: month, granularity: 'month' });
-      expect(rows).toEqual([{ library: 'springfield', vendor: 'demo-vendor', period: month, signIns: 10, patrons: 2 }]);
+      expect(rows.map(({ patrons: _, ...row }) => row)).toEqual([
+        { library: 'springfield', vendor: 'demo-vendor', period: month, signIns: 10 },
+      ]);
+      // Two patrons: 2 (1 only in the 1 in 4,096 runs where both land in one
+      // register); a patron counted on each instance would make 3 or 4.
+      expect(rows[0]?.patrons).toBeGreaterThanOrEqual(1);
+      expect(rows[0]?.patrons).toBeLessThanOrEqual(2);
     }
     // One key per period, shared: not one per instance.
     expect((await a.store.list('StatsKey')).map((r) => r.id.split(':')[0]).sort()).toEqual(['day', 'month']);
