@@ -123,8 +123,8 @@ clients
 const keys = program.command('keys').description('signing and cookie keys (never the pseudonym keys)');
 keys
   .command('rotate')
-  .description('add new signing keys that sign from the next reload; old ones keep verifying')
-  .option('--cookies', 'also add a new cookie key')
+  .description('add new signing keys, used after the next reload (kill -HUP); old ones keep verifying')
+  .option('--cookies', 'rotate the cookie keys instead of the signing keys')
   .action(async (options) => (await keysCommands()).rotateCommand(options));
 keys
   .command('retire')

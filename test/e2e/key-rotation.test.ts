@@ -103,6 +103,6 @@ describe('key rotation', () => {
     expect(short.out).toContain('shorter than the longest token lifetime (3600s)');
     const rotated = await run(['keys', 'rotate']);
     expect(rotated.code).toBe(0);
-    expect(rotated.out).toMatch(/signing keys: rs-\d{8}-\w+, es-\d{8}-\w+ sign from now on/);
+    expect(rotated.out).toMatch(/signing keys: rs-\d{8}-\w+, es-\d{8}-\w+ will sign after the reload/);
   });
 });

@@ -10,16 +10,25 @@ import {
 } from '../../security/key-rotation.ts';
 import { loadConfig } from '../context.ts';
 
-const RELOAD = 'Reload every broker instance (kill -HUP, or restart) for the change to take effect.\n';
+const RELOAD =
+  'They take effect when each broker reloads: `kill -HUP <pid>` (the pid its start log prints; ' +
+  '`systemctl reload patronym` under systemd) or a restart. Until then the running brokers keep signing with the old keys.\n';
 
+// Rotates what was asked: the signing keys, or with --cookies the cookie
+// keys only (rotating signing keys too would be a second, unasked change).
 export async function rotateCommand(options: { cookies?: boolean }): Promise<void> {
   const { keys } = loadConfig();
-  const { added, kept } = await rotateSigningKeys(keys.dir);
-  process.stdout.write(
-    `signing keys: ${added.join(', ')} sign from now on; ${kept.join(', ')} still verify until retired\n`,
-  );
-  if (options.cookies)
-    process.stdout.write(`cookie keys: a new key signs; ${rotateCookieKeys(keys.dir) - 1} older key(s) still verify\n`);
+  if (options.cookies) {
+    const count = rotateCookieKeys(keys.dir);
+    process.stdout.write(
+      `cookie keys: a new key will sign cookies after the reload; ${count - 1} older key(s) still verify\n`,
+    );
+  } else {
+    const { added, kept } = await rotateSigningKeys(keys.dir);
+    process.stdout.write(
+      `signing keys: ${added.join(', ')} will sign after the reload; ${kept.join(', ')} still verify until retired\n`,
+    );
+  }
   process.stdout.write(RELOAD);
 }
 
