@@ -18,7 +18,12 @@ const KINDS: Record<string, string> = {
   Consent: 'consents',
   ReleaseLog: 'release logs',
   AccountSession: 'privacy page sessions',
+  StatsKey: 'statistics keys of ended days and months',
 };
+
+// Statistics are kept in one model per month (src/stats/recorder.ts).
+const kind = (model: string): string =>
+  KINDS[model] ?? (model.startsWith('StatsDay/') ? `usage statistics of ${model.slice(9)}` : model);
 
 export async function purge(store: Store): Promise<Record<string, number>> {
   const removed = await store.sweep();
@@ -30,7 +35,7 @@ export function formatPurge(removed: Record<string, number>): string {
   const total = Object.values(removed).reduce((a, b) => a + b, 0);
   const lines = Object.entries(removed)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([model, n]) => `  ${String(n).padStart(6)}  ${KINDS[model] ?? model}`);
+    .map(([model, n]) => `  ${String(n).padStart(6)}  ${kind(model)}`);
   return `purged ${total} expired record(s)${lines.length ? `\n${lines.join('\n')}` : ''}\n`;
 }
 

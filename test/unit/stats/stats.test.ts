@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { formatPurge, purge } from '../../../src/cli/commands/purge.ts';
 import { type ReportContext, toCsv, toJson } from '../../../src/stats/counter.ts';
 import { STANDARD_ERROR } from '../../../src/stats/hyperloglog.ts';
 import { KEY_MODEL, PeriodKeys } from '../../../src/stats/period-keys.ts';
@@ -167,8 +168,10 @@ describe('usage statistics', () => {
     clock.t += 2 * 3600 * 1000; // 1 December, 01:00
     expect(await store.find(KEY_MODEL, 'day:2026-11-30')).toBeUndefined();
     expect(await store.find(KEY_MODEL, 'month:2026-11')).toBeUndefined();
-    await store.sweep();
-    await store.scrub();
+    // What the broker's sweep does (and `patronym purge` prints).
+    const removed = await purge(store);
+    expect(removed).toEqual({ StatsKey: 2 });
+    expect(formatPurge(removed)).toContain('2  statistics keys of ended days and months');
     const text = await dumpText(store);
     const file = Buffer.concat([path, `${path}-wal`].filter(existsSync).map((f) => readFileSync(f)));
     for (const secret of [dayKey?.secret, monthKey?.secret] as string[]) {
