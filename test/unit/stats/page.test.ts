@@ -71,7 +71,7 @@ describe('/stats', () => {
     expect(html).not.toMatch(/<script/);
     const json = await get('/stats.json?since=2026-01&until=2026-03', PASSWORD);
     expect(json.headers.get('content-disposition')).toBe('attachment; filename="patronym-2026-01-2026-03.json"');
-    expect((await json.json()).Report_Items).toEqual([]);
+    expect(((await json.json()) as { Report_Items: unknown[] }).Report_Items).toEqual([]);
     const bad = await get('/stats?since=2026-13', PASSWORD);
     expect(bad.status).toBe(400);
     expect(await bad.text()).toBe('stats: --since must be a month (YYYY-MM) or a day (YYYY-MM-DD); found "2026-13"');
