@@ -12,12 +12,14 @@ export async function guarded(
   check: () => Promise<AuthResult>,
 ): Promise<AuthResult> {
   if (pin.trim() === '') return denied('bad-credentials', 'empty PIN');
+  // Causes are built from templates, but a low-level error text could
+  // still quote what was sent: scrub the card and PIN from every cause.
+  const scrub = (text: string) => text.split(card).join('…').split(pin).join('…');
   try {
     return await check();
   } catch (error) {
-    if (error instanceof IlsUnavailable) return unavailable(error.message);
-    const text = describeError(error).split(card).join('…').split(pin).join('…');
-    return unavailable(`${component}: unexpected error: ${text}`);
+    if (error instanceof IlsUnavailable) return unavailable(scrub(error.message));
+    return unavailable(`${component}: unexpected error: ${scrub(describeError(error))}`);
   }
 }
 
