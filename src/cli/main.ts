@@ -50,14 +50,40 @@ patrons
   .command('hash-pin')
   .description('read a PIN (without echo) and print its hash for a patron file')
   .action(async () => (await patronsCommands()).hashPinCommand());
+const FILE_HELP = 'the patron file; default: the one the configuration names';
 patrons
   .command('add <card>')
   .description('add a patron; the PIN is asked for without echo')
-  .requiredOption('--file <path>', 'the patron file')
+  .option('--file <path>', FILE_HELP)
   .requiredOption('--id <id>', "the patron's permanent id (kept when the card is replaced)")
   .addOption(new Option('--status <status>', 'status').choices(['active', 'blocked', 'expired']).default('active'))
   .option('--expires <date>', 'expiry date, YYYY-MM-DD')
   .action(async (card, options) => (await patronsCommands()).addPatronCommand(card, options));
+patrons
+  .command('list')
+  .description('id, card, status and expiry of every patron (never a PIN)')
+  .option('--file <path>', FILE_HELP)
+  .action(async (options) => (await patronsCommands()).listPatronsCommand(options));
+patrons
+  .command('remove <card>')
+  .description('remove the patron with this card')
+  .option('--file <path>', FILE_HELP)
+  .action(async (card, options) => (await patronsCommands()).removePatronCommand(card, options));
+patrons
+  .command('set-pin <card>')
+  .description('give the patron with this card a new PIN, asked for without echo')
+  .option('--file <path>', FILE_HELP)
+  .action(async (card, options) => (await patronsCommands()).setPinCommand(card, options));
+patrons
+  .command('block <card>')
+  .description('block the patron with this card (the sign-in is refused as blocked)')
+  .option('--file <path>', FILE_HELP)
+  .action(async (card, options) => (await patronsCommands()).setStatusCommand(card, 'blocked', options));
+patrons
+  .command('unblock <card>')
+  .description('make the patron with this card active again')
+  .option('--file <path>', FILE_HELP)
+  .action(async (card, options) => (await patronsCommands()).setStatusCommand(card, 'active', options));
 
 const clients = program.command('clients').description('vendors (OIDC clients) registered in the store');
 clients
@@ -151,7 +177,9 @@ program
 
 program
   .command('check')
-  .description("check every library's backends answer; with --card, the outcome a sign-in would get")
+  .description(
+    "check every library's backends answer; with --card, the outcome a sign-in would get (exit 1: a backend failed, 2: the card would be refused)",
+  )
   .option('--library <id>', 'only this library')
   .option('--card <card>', 'also try this card (the PIN is asked for without echo)')
   .action(async (options: { library?: string; card?: string }) => {

@@ -1,5 +1,7 @@
 // `patronym check`: asks every configured authenticator whether its backend
-// answers; with --card, shows the outcome a sign-in would get.
+// answers; with --card, shows the outcome a sign-in would get. Exit 0 when
+// all is well, 1 when a backend failed, 2 when the card would be refused,
+// so a script or a monitor can act on it.
 import type { Authenticator } from '../../auth/authenticator.ts';
 import { normaliseCredentials } from '../../auth/credentials.ts';
 import { createAuthenticator } from '../../auth/registry.ts';
@@ -13,7 +15,7 @@ import { readSecret } from '../prompt.ts';
 // say nothing new and load the ILS for nothing), with the libraries it
 // serves. `--library` narrows to the authenticators of that library.
 export async function checkCommand(options: { library?: string; card?: string }): Promise<number> {
-  const { config, keys } = await loadConfigAndKeys(true);
+  const { config, keys } = await loadConfigAndKeys();
   const libraries = config.libraries.filter((l) => !options.library || l.id === options.library);
   if (libraries.length === 0) throw new PatronymError('library_unknown', `check: no library "${options.library}"`);
   const backends = new Map<string, { entry: ResolvedAuthenticator; libraries: string[] }>();
@@ -26,6 +28,9 @@ export async function checkCommand(options: { library?: string; card?: string })
   }
   const pin = options.card !== undefined ? await readSecret('PIN: ') : undefined;
   let failures = 0;
+  // Whether some authenticator would sign the card in (a chain tries each
+  // until one knows the card, so one `ok` is enough).
+  let signedIn = false;
   for (const { entry, libraries: served } of backends.values()) {
     const label = `${entry.id} (${entry.kind}) for ${servedBy(served)}`;
     let authenticator: Authenticator | undefined;
@@ -39,6 +44,7 @@ export async function checkCommand(options: { library?: string; card?: string })
       if (options.card !== undefined && pin !== undefined) {
         const checked = normaliseCredentials(options.card, pin);
         const result = checked.ok ? await authenticator.authenticate(checked.credentials) : undefined;
+        if (result?.kind === 'ok') signedIn = true;
         const outcome = !result
           ? `refused before asking: ${checked.ok ? '' : checked.problem}`
           : result.kind === 'ok'
@@ -59,7 +65,12 @@ export async function checkCommand(options: { library?: string; card?: string })
     `${backends.size} authenticator${backends.size === 1 ? '' : 's'} for ${libraries.length} librar${libraries.length === 1 ? 'y' : 'ies'}: ` +
       `${backends.size - failures} answered, ${failures} failed\n`,
   );
-  return failures === 0 ? 0 : 1;
+  if (failures > 0) return 1;
+  if (options.card !== undefined && !signedIn) {
+    process.stdout.write('that card would not be signed in\n');
+    return 2;
+  }
+  return 0;
 }
 
 // "library l", "libraries a, b and c", or the first few and a count.
