@@ -4,13 +4,13 @@
 // live in the store; their release policy is set here and only here, and
 // one that registered itself waits for `approve` before it signs anyone in.
 import { randomBytes } from 'node:crypto';
+import type { Config } from '../../config/load.ts';
 import { PatronymError } from '../../errors.ts';
 import { RELEASABLE, type Releasable } from '../../policy/release.ts';
 import { VendorPolicies } from '../../policy/vendors.ts';
 import { storedId } from '../../store/oidc-adapter.ts';
 import { openStore } from '../../store/registry.ts';
 import type { Store } from '../../store/store.ts';
-import type { Config } from '../../config/load.ts';
 import { loadConfigAndKeys } from '../context.ts';
 import { type ClientMetadataOptions, clientMetadata } from './client-metadata.ts';
 import { parseDuration } from './keys.ts';
