@@ -40,6 +40,9 @@ export interface IlsSimulator {
   port: number;
   baseUrl: string;
   received: IlsReceived[];
+  // Connections open now, and the most ever open at once.
+  connections(): number;
+  peakConnections(): number;
   // Applies to the next `times` requests (default: all) whose path
   // matches `on` (default: every path).
   setMisbehaviour(m: IlsMisbehaviour | undefined, options?: { times?: number; on?: RegExp }): void;
@@ -57,6 +60,7 @@ export async function startIlsHttp(
   const received: IlsReceived[] = [];
   let misbehaviour: { m: IlsMisbehaviour; times: number; on: RegExp } | undefined;
   const sockets = new Set<Socket>();
+  let peak = 0;
 
   const send = (res: ServerResponse, reply: IlsReply) => {
     const headers: Record<string, string> = { ...reply.headers };
@@ -104,6 +108,7 @@ export async function startIlsHttp(
   const server: Server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
   server.on(options.tls ? 'secureConnection' : 'connection', (s: Socket) => {
     sockets.add(s);
+    peak = Math.max(peak, sockets.size);
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((r) => server.listen(options.port ?? 0, '127.0.0.1', r));
@@ -112,6 +117,8 @@ export async function startIlsHttp(
     port,
     baseUrl: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     received,
+    connections: () => sockets.size,
+    peakConnections: () => peak,
     setMisbehaviour(m, o = {}) {
       misbehaviour = m && { m, times: o.times ?? Number.POSITIVE_INFINITY, on: o.on ?? /./ };
     },

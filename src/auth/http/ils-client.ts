@@ -120,7 +120,11 @@ export class IlsClient {
       path: this.#prefix + r.path,
       headers: { accept: 'application/json', ...r.headers },
       ...(r.body === undefined ? {} : { body: r.body }),
-      signal: AbortSignal.timeout(this.#timeoutMs),
+      // headersTimeout and bodyTimeout count from when the request is sent
+      // and between chunks; this caps the whole: a wait for a free pooled
+      // connection in a burst (which is not the ILS failing), then the
+      // answer, then a body trickling in.
+      signal: AbortSignal.timeout(3 * this.#timeoutMs),
     });
     const chunks: Buffer[] = [];
     let size = 0;

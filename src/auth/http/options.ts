@@ -17,7 +17,9 @@ export const httpOptionsShape = {
     .positive()
     .max(60)
     .default(5)
-    .describe('seconds for one request (connect, headers and body), after which the ILS counts as not answering'),
+    .describe(
+      'seconds the ILS may take to accept a connection, to start answering and between parts of an answer (a request queued for a pooled connection gets 3 × this in all); then it counts as not answering',
+    ),
   poolSize: z.number().int().min(1).max(64).default(4).describe('connections kept open to the API per broker process'),
   retries: z
     .number()
