@@ -1,6 +1,7 @@
 // The sketch against its stated error: known numbers of distinct inputs,
 // hashed as the recorder hashes them (HMAC-SHA256 under a random key).
 import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   deserialise,
@@ -121,5 +122,26 @@ describe('HyperLogLog', () => {
     expect(observe(hash)).toEqual({ index: 0, rank: 52 });
     hash.writeUInt32BE(0, 4);
     expect(observe(hash)).toEqual({ index: 0, rank: 53 });
+  });
+  it('merges commutatively, associatively and idempotently, and round-trips any sketch (property)', () => {
+    const observation = fc.record({
+      index: fc.integer({ min: 0, max: REGISTERS - 1 }),
+      rank: fc.integer({ min: 1, max: 53 }),
+    });
+    const sketch = fc.array(observation, { maxLength: 3000 }).map((os) => {
+      const s = new HyperLogLog();
+      for (const o of os) s.add(o);
+      return s;
+    });
+    const copy = (s: HyperLogLog) => new HyperLogLog(new Uint8Array(s.registers));
+    fc.assert(
+      fc.property(sketch, sketch, sketch, (a, b, c) => {
+        expect(copy(a).merge(b).registers).toEqual(copy(b).merge(a).registers);
+        expect(copy(a).merge(b).merge(c).registers).toEqual(copy(a).merge(copy(b).merge(c)).registers);
+        expect(copy(a).merge(a).registers).toEqual(a.registers);
+        expect(deserialise(serialise(a)).registers).toEqual(a.registers);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
