@@ -3,7 +3,7 @@
 // their line and column; unknown keys with a "did you mean"; a file value
 // hidden by the environment.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -163,5 +163,45 @@ libraries: [{ id: a, name: A, authenticators: [{ kind: file, path: ${write('p2.y
       /^store\.url: .*found "mysql:\/\/x" \(hidden by PATRONYM_STORE_URL in the environment/,
     ]);
     expect(list).toHaveLength(3);
+  });
+});
+
+describe('the SQLite store file, checked at start', () => {
+  const withPath = (path: string) =>
+    write(
+      `sqlite-${Math.random().toString(36).slice(2)}.yaml`,
+      `store: { kind: sqlite, path: ${path} }
+libraries: [{ id: a, name: A, authenticators: [{ kind: file, path: ${write('p3.yaml', 'patrons: []\n')} }] }]
+`,
+    );
+
+  it('names the path when it is a folder, or under a file', () => {
+    expect(problemsOf(withPath(dir))).toEqual([
+      `store.path: ${JSON.stringify(dir)} is a directory; expected a database file name`,
+    ]);
+    const file = write('not-a-folder', 'x');
+    expect(problemsOf(withPath(join(file, 'patronym.sqlite')))[0]).toBe(
+      `store.path: ${JSON.stringify(file)} in ${JSON.stringify(join(file, 'patronym.sqlite'))} is a file, not a folder; expected the broker's user to be able to read and write it and its folder (SQLite keeps a journal beside it)`,
+    );
+  });
+
+  it('names the path and the permission needed when the folder or the file is read-only', (context) => {
+    // Root passes every permission check: this needs an ordinary user.
+    if (process.getuid?.() === 0) {
+      console.warn('skipped: running as root, which may write anywhere');
+      context.skip();
+    }
+    const folder = join(dir, 'read-only');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'patronym.sqlite'), '');
+    chmodSync(join(folder, 'patronym.sqlite'), 0o400);
+    expect(problemsOf(withPath(join(folder, 'patronym.sqlite')))[0]).toMatch(
+      /^store\.path: cannot read and write ".*patronym\.sqlite": permission denied \(EACCES\): the broker's user needs read and write access; expected/,
+    );
+    chmodSync(folder, 0o500);
+    expect(problemsOf(withPath(join(folder, 'new.sqlite')))[0]).toMatch(
+      /^store\.path: cannot write in the folder ".*read-only" of ".*new\.sqlite": permission denied \(EACCES\): the broker's user needs write access; expected/,
+    );
+    chmodSync(folder, 0o700);
   });
 });
