@@ -47,7 +47,9 @@ export function statsPage(deps: StatsPageDeps): Router {
   // The sysadmin's page is English and outside the patron layout (no
   // language switcher, no patron footer): its own template, escaped.
   const eta = new Eta({ views: deps.viewsDir, autoEscape: true, cache: true });
-  const limiter = store.limiter(LIMIT);
+  // Asked for at the first attempt: a store still connecting at start-up
+  // must not leave a rejected promise behind for a page nobody opened.
+  let limiter: ReturnType<Store['limiter']> | undefined;
   const router = new Router();
 
   router.get(['/stats', '/stats.csv', '/stats.json'], async (ctx) => {
@@ -67,6 +69,10 @@ export function statsPage(deps: StatsPageDeps): Router {
     if (!given) return refuse();
     // Counted before it is checked, as every attempt in Patronym.
     const key = deps.addressHandle(address);
+    limiter ??= store.limiter(LIMIT).catch((error: unknown) => {
+      limiter = undefined;
+      throw error;
+    });
     try {
       await (await limiter).consume(key);
     } catch (error) {
@@ -79,7 +85,7 @@ export function statsPage(deps: StatsPageDeps): Router {
       log.warn({ event: 'stats_page_denied', address: key }, 'stats: wrong user or password for /stats');
       return refuse();
     }
-    await (await limiter).reward(key, 1);
+    await (await limiter)?.reward(key, 1);
 
     let query: ReturnType<typeof checkQuery>;
     try {

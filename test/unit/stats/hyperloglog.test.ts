@@ -123,6 +123,7 @@ describe('HyperLogLog', () => {
     hash.writeUInt32BE(0, 4);
     expect(observe(hash)).toEqual({ index: 0, rank: 53 });
   });
+
   it('merges commutatively, associatively and idempotently, and round-trips any sketch (property)', () => {
     const observation = fc.record({
       index: fc.integer({ min: 0, max: REGISTERS - 1 }),
