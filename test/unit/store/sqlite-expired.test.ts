@@ -5,7 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite.ts';
 import { fakeClock } from '../../conformance/store.suite.ts';
 
@@ -60,5 +61,26 @@ describe('sqlite store and expired records', () => {
     expect(order).toEqual(['find', 'sweep']);
     expect(await store.sweep()).toEqual({});
     await store.close();
+  });
+});
+
+describe('sqlite store: the throttle on the hot path', () => {
+  it("prepares each of the limiter's statements once, not at every attempt", async () => {
+    const store = new SqliteStore(join(dir, 'limiter.sqlite'));
+    const limiter = await store.limiter({ keyPrefix: 'card', points: 100, duration: 60, blockDuration: 0 });
+    const prepare = vi.spyOn(Database.prototype, 'prepare');
+    try {
+      for (let i = 0; i < 20; i++) {
+        await limiter.consume(`k${i % 3}`);
+        await limiter.reward(`k${i % 3}`, 1);
+        await limiter.delete(`k${i % 3}`);
+      }
+      // Three statements (upsert, upsert with a forced expiry, delete) at most.
+      expect(prepare.mock.calls.length).toBeLessThanOrEqual(3);
+      expect((await limiter.get('k0'))?.consumedPoints ?? 0).toBe(0);
+    } finally {
+      prepare.mockRestore();
+      await store.close();
+    }
   });
 });
