@@ -24,7 +24,8 @@ const domain = z
     'a lower-case domain name',
   );
 
-const seconds = z.number().int().positive();
+// The unit is printed in docs/configuration.md beside the type.
+const seconds = z.number().int().positive().meta({ unit: 'seconds' });
 
 // Authenticator entries are checked here only for the keys every kind has;
 // each backend's own schema (src/auth/<kind>/options.ts, assembled in
@@ -32,7 +33,7 @@ const seconds = z.number().int().positive();
 // in one go.
 export const authenticatorEntrySchema = z.looseObject({
   id: id.optional().describe('name in logs and metrics; default `<library>-<kind>` (or `<library>-<kind>-<n>`)'),
-  kind: z.string().describe('the backend: `file`, and the kinds later issues add (`ldap`, `sip2`, …)'),
+  kind: z.string().describe('the backend: one of the authenticator kinds, each with its own keys (sections below)'),
 });
 
 const cidr = z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'an address range such as 192.0.2.0/24');
@@ -99,9 +100,9 @@ export const librarySchema = z.strictObject({
     ),
   help: z
     .strictObject({
-      phone: z.string().min(1).max(40).optional(),
-      email: z.email().optional(),
-      url: z.url().optional(),
+      phone: z.string().min(1).max(40).optional().describe('a telephone number, as patrons should dial it'),
+      email: z.email().optional().describe('an email address for patrons’ questions'),
+      url: z.url().optional().describe('a help page on the library’s site'),
     })
     .optional()
     .describe('how patrons reach the library for help, shown at the foot of its pages; default: none'),
@@ -163,8 +164,9 @@ export const clientSchema = z.strictObject({
     .describe('default: `client_secret_basic` with a secret, `none` without'),
   grant_types: z
     .array(z.enum(['authorization_code', 'refresh_token']))
-    .default(['authorization_code', 'refresh_token']),
-  id_token_signed_response_alg: z.enum(['RS256', 'ES256']).default('RS256'),
+    .default(['authorization_code', 'refresh_token'])
+    .describe('`refresh_token` lets it ask for `offline_access`'),
+  id_token_signed_response_alg: z.enum(['RS256', 'ES256']).default('RS256').describe('how its ID tokens are signed'),
   sector_identifier_uri: z.url().optional().describe('OIDC Core 8.1: needed when redirect URIs span several hosts'),
   release: z
     .array(z.enum(['library', 'affiliation', 'entitlement']))
@@ -172,21 +174,24 @@ export const clientSchema = z.strictObject({
     .describe('release policy: what this vendor may learn beyond its pseudonym, with the patron’s consent'),
   walkIn: z.boolean().default(false).describe('may patrons inside a library use this vendor without signing in'),
   backchannel_logout_uri: z.url().optional().describe('OIDC Back-Channel Logout: where the broker posts logout tokens'),
-  backchannel_logout_session_required: z.boolean().optional(),
-  logo_uri: z.url().optional(),
-  policy_uri: z.url().optional(),
-  tos_uri: z.url().optional(),
+  backchannel_logout_session_required: z
+    .boolean()
+    .optional()
+    .describe('put `sid` in its logout tokens; default: false'),
+  logo_uri: z.url().optional().describe('its logo, shown to patrons on the consent and /vendors pages'),
+  policy_uri: z.url().optional().describe('its privacy policy, linked for patrons'),
+  tos_uri: z.url().optional().describe('its terms of service, linked for patrons'),
 });
 
 export const storeSchema = z
   .discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('memory') }),
+    z.strictObject({ kind: z.literal('memory').describe('in the process only: for tests, lost at exit') }),
     z.strictObject({
-      kind: z.literal('sqlite'),
+      kind: z.literal('sqlite').describe('one file on this machine (the default)'),
       path: z.string().min(1).default('data/patronym.sqlite').describe('database file; its folder is created'),
     }),
     z.strictObject({
-      kind: z.literal('postgres'),
+      kind: z.literal('postgres').describe('a PostgreSQL database shared by several broker processes'),
       url: z
         .string()
         .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'a URL postgres://user@host:port/database')
@@ -210,7 +215,10 @@ export const storeSchema = z
         .describe('connect with TLS (as `sslmode=verify-full`); absent: plain, for a database on the same host'),
     }),
   ])
-  .default({ kind: 'sqlite', path: 'data/patronym.sqlite' });
+  .default({ kind: 'sqlite', path: 'data/patronym.sqlite' })
+  .describe(
+    'where sessions, grants, throttling counters and patrons’ records live; `PATRONYM_STORE_URL` selects `postgres`',
+  );
 
 export const configSchema = z.strictObject({
   issuer: z
@@ -244,7 +252,8 @@ export const configSchema = z.strictObject({
           window: seconds.default(900).describe('seconds over which failures are counted'),
           lock: seconds.default(900).describe('seconds a locked card stays locked'),
         })
-        .default({ delayAfter: 5, lockAfter: 10, window: 900, lock: 900 }),
+        .default({ delayAfter: 5, lockAfter: 10, window: 900, lock: 900 })
+        .describe('per card number (counted under its canonical spelling, keyed by a hash)'),
       address: z
         .strictObject({
           lockAfter: z
@@ -258,7 +267,8 @@ export const configSchema = z.strictObject({
           window: seconds.default(900).describe('seconds over which failures are counted'),
           lock: seconds.default(900).describe('seconds a refused address stays refused'),
         })
-        .default({ lockAfter: 30, window: 900, lock: 900 }),
+        .default({ lockAfter: 30, window: 900, lock: 900 })
+        .describe('per client address, across cards (size it above a classroom’s burst)'),
       deviceCookie: z
         .strictObject({
           days: z
@@ -280,7 +290,8 @@ export const configSchema = z.strictObject({
               'wrong PINs one device cookie may send per `card.window` before it is ignored for `card.lock` seconds',
             ),
         })
-        .default({ days: 180, lockAfter: 5 }),
+        .default({ days: 180, lockAfter: 5 })
+        .describe('a cookie remembering a browser that signed a card in, so a lock on that card spares it'),
     })
     .default({
       card: { delayAfter: 5, lockAfter: 10, window: 900, lock: 900 },
@@ -297,7 +308,8 @@ export const configSchema = z.strictObject({
           'dynamic client registration (RFC 7591/7592), only with an initial access token from `patronym clients token`',
         ),
     })
-    .default({ enabled: true }),
+    .default({ enabled: true })
+    .describe('vendors registering themselves at /reg'),
   outbound: z
     .strictObject({
       allowPrivateAddresses: z
@@ -312,13 +324,15 @@ export const configSchema = z.strictObject({
         .optional()
         .describe('extra CA certificate file for those calls (needs allowPrivateAddresses)'),
     })
-    .default({ allowPrivateAddresses: false }),
+    .default({ allowPrivateAddresses: false })
+    .describe('calls the broker makes to vendors (back-channel logout, sector identifier documents)'),
   oidc: z
     .strictObject({
       requestObjects: z.boolean().default(false).describe('accept signed request objects (`request`)'),
       pushedAuthorizationRequests: z.boolean().default(false).describe('offer PAR (`request_uri`)'),
     })
-    .default({ requestObjects: false, pushedAuthorizationRequests: false }),
+    .default({ requestObjects: false, pushedAuthorizationRequests: false })
+    .describe('optional OpenID Connect features, off by default'),
   store: storeSchema,
   sweepInterval: seconds.default(300).describe('seconds between sweeps of expired records'),
   keys: z
@@ -328,7 +342,8 @@ export const configSchema = z.strictObject({
       pairwiseKey: secretSchema.optional().describe('overrides keys/pseudonym.json; env `PATRONYM_PAIRWISE_KEY` too'),
       pinPepper: secretSchema.optional().describe('overrides keys/pin-pepper; env `PATRONYM_PIN_PEPPER` too'),
     })
-    .default({ dir: 'keys' }),
+    .default({ dir: 'keys' })
+    .describe('signing, cookie and pseudonym keys and the PIN pepper; back the folder up (keys/README.md)'),
   metrics: z
     .strictObject({
       enabled: z.boolean().default(true).describe('serve Prometheus metrics at /metrics'),
@@ -337,7 +352,8 @@ export const configSchema = z.strictObject({
         .default(['127.0.0.1/32', '::1/128'])
         .describe('client address ranges that may read /metrics'),
     })
-    .default({ enabled: true, allow: ['127.0.0.1/32', '::1/128'] }),
+    .default({ enabled: true, allow: ['127.0.0.1/32', '::1/128'] })
+    .describe('Prometheus metrics (no patron data in any label)'),
   log: z
     .strictObject({
       level: z
@@ -345,7 +361,8 @@ export const configSchema = z.strictObject({
         .default('info')
         .describe('JSON lines on stdout; no patron data at any level'),
     })
-    .default({ level: 'info' }),
+    .default({ level: 'info' })
+    .describe('the broker’s log: JSON lines on stdout'),
   ttl: z
     .strictObject({
       session: seconds.default(8 * 3600).describe('absolute lifetime of a broker sign-in session'),
@@ -376,12 +393,15 @@ export const configSchema = z.strictObject({
       refreshToken: 14 * 24 * 3600,
       grant: 14 * 24 * 3600,
       account: 180 * 24 * 3600,
-    }),
+    })
+    .describe('lifetimes of sessions, tokens and records'),
   authenticators: z
     .array(authenticatorEntrySchema.extend({ id: id.describe('referred to from `libraries[].authenticators`') }))
     .default([])
     .describe('authenticators defined once and shared by several libraries (branches on one ILS)'),
-  retention: retentionSchema.default({ releaseLog: 180, consent: 365 }),
+  retention: retentionSchema
+    .default({ releaseLog: 180, consent: 365 })
+    .describe('how long patrons’ records are kept, in days (documented promises: see the maxima)'),
   stats: z
     .strictObject({
       enabled: z
@@ -431,9 +451,18 @@ export const configSchema = z.strictObject({
     .min(1)
     .optional()
     .describe('an eta template replacing views/privacy.eta for the /privacy page (same data)'),
-  realms: z.array(realmSchema).default([]),
-  libraries: z.array(librarySchema).min(1, 'at least one library'),
-  clients: z.array(clientSchema).default([]),
+  realms: z
+    .array(realmSchema)
+    .default([])
+    .describe('patron databases shared by several libraries; default: each library is its own realm'),
+  libraries: z
+    .array(librarySchema)
+    .min(1, 'at least one library')
+    .describe('the libraries patrons choose from, each with its authenticator chain'),
+  clients: z
+    .array(clientSchema)
+    .default([])
+    .describe('vendors (OIDC clients) kept in this file; others are added with `patronym clients add`'),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
