@@ -8,6 +8,7 @@
 //
 // The caller hashes (a keyed HMAC, see period-keys.ts); the sketch only
 // takes 64-bit hashes, so it never sees an accountId.
+import { PatronymError } from '../errors.ts';
 
 // 2^12 registers: 1.6 % standard error, 4 KiB dense.
 export const PRECISION = 12;
@@ -128,7 +129,10 @@ export function deserialise(text: unknown): HyperLogLog {
       sketch.add({ index: entry >>> 6, rank: entry & 0x3f });
     }
   } else {
-    throw new RangeError(`hyperloglog: not a serialised sketch (${bytes.length} bytes)`);
+    throw new PatronymError(
+      'stats_sketch_invalid',
+      `hyperloglog: not a serialised sketch: ${bytes.length} bytes, expected ${REGISTERS} or a multiple of 3 below it`,
+    );
   }
   return sketch;
 }
