@@ -108,7 +108,9 @@ export async function startBroker(options: StartOptions = {}): Promise<RunningBr
     );
   };
   writeConfig(options.config ?? {});
-  const config = loadConfigFile(configPath, { kinds: authenticatorKinds, env: {} });
+  // The demo patron file is written below, with the keys' pepper: files are
+  // checked by the reloads, not by this first load.
+  const config = loadConfigFile(configPath, { kinds: authenticatorKinds, env: {}, files: false });
   const keys = await loadKeys(config.keys.dir, config.keys, {});
   await writeDemoPatrons(join(dir, 'data', 'demo-patrons.yaml'), keys.pinPepper);
   const logs: string[] = [];
