@@ -37,6 +37,10 @@ export interface Credentials {
   readonly pin: string;
 }
 
+// Built by its kind's factory in registry.ts from options the configuration
+// loader has already resolved: secrets arrive as text and files as their
+// contents (src/config/resources.ts), so a constructor reads nothing and
+// every missing secret or file is reported with the others, at start-up.
 export interface Authenticator {
   // The id from the configuration, used in logs and metrics.
   readonly id: string;
