@@ -38,9 +38,10 @@ export interface Credentials {
 }
 
 // Built by its kind's factory in registry.ts from options the configuration
-// loader has already resolved: secrets arrive as text and files as their
-// contents (src/config/resources.ts), so a constructor reads nothing and
-// every missing secret or file is reported with the others, at start-up.
+// loader has already resolved: secrets arrive as text and certificates as
+// their PEM (src/config/resources.ts; a patron file is checked there and read
+// by its authenticator, which follows its changes), so a constructor reads no
+// secret and every missing secret or file is reported with the others.
 export interface Authenticator {
   // The id from the configuration, used in logs and metrics.
   readonly id: string;
