@@ -154,8 +154,8 @@ describe('deploy/compose.yaml', () => {
     expect(String(db?.image)).toMatch(/^postgres:1[5-9]/);
     expect(db?.healthcheck).toBeDefined();
     expect(patronym?.depends_on).toEqual({ db: { condition: 'service_healthy' } });
-    expect((patronym?.build as { dockerfile: string }).dockerfile).toBe('deploy/Dockerfile');
-    const env = patronym?.environment as Record<string, string>;
+    expect((patronym?.build as { dockerfile?: string } | undefined)?.dockerfile).toBe('deploy/Dockerfile');
+    const env = (patronym?.environment ?? {}) as Record<string, string>;
     expect(env.PATRONYM_STORE_URL).toMatch(/^postgres:\/\/patronym@db:5432\/patronym$/);
     expect(JSON.stringify(compose)).not.toMatch(/POSTGRES_PASSWORD:/);
     expect(patronym?.ports).toEqual(['127.0.0.1:3000:3000']);
