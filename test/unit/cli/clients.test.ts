@@ -4,6 +4,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createBroker } from '../../../src/app.ts';
+import { authenticatorKinds } from '../../../src/auth/registry.ts';
+import { loadConfigFile } from '../../../src/config/load.ts';
+import { createLogger } from '../../../src/log.ts';
+import { loadKeys } from '../../../src/security/keys.ts';
 import { SqliteStore } from '../../../src/store/sqlite.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'patronym-clients-'));
@@ -141,6 +146,27 @@ describe('patronym clients', { timeout: 60_000 }, () => {
       policy: { release: ['library'], walkIn: true },
     });
     expect(shown.client_secret).toBeUndefined();
+    // The provider takes the stored metadata as it is: the vendor guide's
+    // sign-out (post_logout_redirect_uri) is registered.
+    {
+      const loaded = loadConfigFile(config, { kinds: authenticatorKinds, env: {}, files: false });
+      const store = new SqliteStore(join(dir, 'store.sqlite'));
+      const broker = createBroker({
+        config: loaded,
+        keys: await loadKeys(loaded.keys.dir, loaded.keys, {}),
+        store,
+        log: createLogger('silent'),
+      });
+      try {
+        const client = await broker.provider.Client.find(guide);
+        expect(client?.postLogoutRedirectUris).toEqual(['https://guide.example/', 'https://guide.example/bye']);
+        expect(client?.backchannelLogoutUri).toBe('https://guide.example/backchannel-logout');
+        expect(client?.policyUri).toBe('https://guide.example/privacy');
+      } finally {
+        await broker.close();
+        await store.close();
+      }
+    }
 
     const updated = await cli(
       'update',
