@@ -1,6 +1,7 @@
 // Process entry: load the configuration, keys and store, listen, sweep
 // expired records, reload on SIGHUP, shut down cleanly on SIGTERM/SIGINT.
 import { authenticatorKinds } from './auth/registry.ts';
+import { runPrimary, sweepsStore, workerCount, workerLog } from './cluster.ts';
 import { type Config, ConfigError, loadConfigFile } from './config/load.ts';
 import { describeError } from './errors.ts';
 import { missingKeyFiles, newKeysNotice } from './first-start.ts';
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
     );
     process.exit(78); // EX_CONFIG
   }
-  const log = createLogger(config.log.level);
+  const log = workerLog(createLogger(config.log.level));
   const missingBefore = missingKeyFiles(config.keys.dir);
   const keys = await loadKeys(config.keys.dir, config.keys);
   const notice = newKeysNotice(config.keys.dir, missingBefore);
@@ -31,6 +32,17 @@ async function main(): Promise<void> {
     process.stderr.write(`${notice}\n`);
     log.warn({ event: 'keys-generated', dir: config.keys.dir }, notice);
   }
+  // workers above 1: this process only forks and minds the workers
+  // (cluster.ts), once the store's schema is in place for all of them.
+  const workers = workerCount(config.workers);
+  if (workers > 1 && config.store.kind === 'memory') {
+    process.stderr.write(
+      'patronym: cannot start: workers above 1 need a sqlite or postgres store (memory is per process)\n',
+    );
+    process.exit(78); // EX_CONFIG
+  }
+  const prepare = async () => (await connectStore(config.store)).close();
+  if (await runPrimary({ workers, log, prepare })) return;
   // Waits for the database (postgres: connected, schema migrated or refused
   // as newer) so a wrong URL stops the start, not the first sign-in.
   const store = await connectStore(config.store);
@@ -44,6 +56,7 @@ async function main(): Promise<void> {
   });
 
   const sweep = setInterval(() => {
+    if (!sweepsStore()) return; // another worker sweeps
     store
       .sweep()
       .then(async (removed) => {

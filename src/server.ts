@@ -45,7 +45,7 @@ export interface ServerDeps {
 // and every vendor's `iss` check; realm scopes default to its host), the
 // listening socket, the store and the keys in use. A reload keeps their
 // running values and warns about each one the file changed.
-const RESTART_ONLY = ['issuer', 'port', 'host', 'store', 'keys'] as const;
+const RESTART_ONLY = ['issuer', 'port', 'host', 'store', 'keys', 'workers'] as const;
 
 export function createBrokerServer(deps: ServerDeps): BrokerServer {
   const { store, log } = deps;

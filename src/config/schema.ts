@@ -335,6 +335,13 @@ export const configSchema = z.strictObject({
     .describe('optional OpenID Connect features, off by default'),
   store: storeSchema,
   sweepInterval: seconds.default(300).describe('seconds between sweeps of expired records'),
+  workers: z
+    .union([z.literal('auto'), z.number().int().min(1).max(64)])
+    .default(1)
+    .describe(
+      'broker processes sharing the port (node:cluster), the store, keys and throttle counters; `auto`: one per core. ' +
+        'Above 1 needs a sqlite or postgres store; SIGHUP to the primary reloads every worker. Read at start only',
+    ),
   keys: z
     .strictObject({
       dir: z.string().default('keys').describe('where generated keys live (mode 0600)'),

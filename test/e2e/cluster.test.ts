@@ -1,0 +1,154 @@
+// `workers: 2`: `node src/main.ts` as a sysadmin runs it, a primary and two
+// workers on one port and one SQLite file. Sign-ins cross workers (the
+// interaction made by one is finished by the other), the throttle counts
+// across them, SIGHUP to the primary reloads both, a killed worker is
+// replaced, SIGTERM stops them all.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeDemoPatrons } from '../../src/cli/commands/demo.ts';
+import { login, removeDir, vendor } from '../support/broker.ts';
+import { TEST_PEPPER } from '../support/patrons.ts';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const children = (pid: number): number[] => {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((n) => n > 0);
+  } catch {
+    return []; // ps exits 1 when there is none
+  }
+};
+
+const count = (text: string, needle: string) => text.split(needle).length - 1;
+
+// The workers (pids) that logged lines holding every needle.
+const pidsOf = (text: string, ...needles: string[]): Set<number> =>
+  new Set(
+    text
+      .split('\n')
+      .filter((line) => needles.every((needle) => line.includes(needle)))
+      .map((line) => Number(/"pid":(\d+)/.exec(line)?.[1])),
+  );
+
+describe('workers: 2', () => {
+  let dir: string;
+  let port: number;
+  let child: ChildProcess;
+  let output = '';
+  const issuer = () => `http://127.0.0.1:${port}`;
+  const config = (name: string) => `issuer: http://127.0.0.1:${port}
+port: ${port}
+host: 127.0.0.1
+workers: 2
+log: { level: info }
+store: { kind: sqlite, path: ${dir}/data/patronym.sqlite }
+keys: { dir: ${dir}/keys, pinPepper: ${TEST_PEPPER.toString('hex')} }
+throttle: { card: { delayAfter: 3, lockAfter: 3, window: 900, lock: 900 } }
+libraries:
+  - { id: springfield, name: ${name}, authenticators: [{ kind: file, path: ${dir}/patrons.yaml }] }
+clients: [{ client_id: v, client_secret: s, redirect_uris: ['http://127.0.0.1:9/cb'] }]
+`;
+  const waitUntil = async (what: string, done: () => boolean) => {
+    for (let i = 0; i < 300 && !done(); i++) await new Promise((r) => setTimeout(r, 100));
+    if (!done()) throw new Error(`timed out waiting for ${what}; output:\n${output}`);
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'patronym-cluster-'));
+    port = await freePort();
+    await writeDemoPatrons(join(dir, 'patrons.yaml'), TEST_PEPPER);
+    writeFileSync(join(dir, 'config.yaml'), config('Springfield Public Library'));
+    child = spawn(process.execPath, ['src/main.ts'], {
+      env: { ...process.env, PATRONYM_CONFIG: join(dir, 'config.yaml') },
+    });
+    child.stdout?.on('data', (d) => {
+      output += d;
+    });
+    child.stderr?.on('data', (d) => {
+      output += d;
+    });
+    await waitUntil('two workers listening', () => count(output, '"event":"start"') >= 2);
+  }, 60_000);
+  afterAll(async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    removeDir(dir);
+  });
+
+  it('serves sign-ins from both workers on one port, sharing one store', async () => {
+    expect(children(child.pid as number)).toHaveLength(2);
+    const from = output.length;
+    const v = await vendor(issuer(), 'v', 's', 'http://127.0.0.1:9/cb');
+    // Three at a time: the client opens several connections, which the
+    // primary hands to the workers in turn; each sign-in is several
+    // requests, so an interaction one worker stored is finished by the
+    // other's reading the shared store.
+    for (let round = 0; round < 2; round++) {
+      const results = await Promise.all(Array.from({ length: 3 }, () => login(v, issuer(), '21234000000001', '1234')));
+      for (const { tokens } of results) expect(tokens.claims()?.sub).toMatch(/@/);
+    }
+    expect(pidsOf(output.slice(from), '"event":"login"', '"outcome":"ok"').size).toBe(2);
+  }, 60_000);
+
+  it('counts wrong PINs across workers (the throttle lives in the store)', async () => {
+    const from = output.length;
+    const v = await vendor(issuer(), 'v', 's', 'http://127.0.0.1:9/cb');
+    // Three wrong PINs at once, on connections the two workers share.
+    const wrong = await Promise.allSettled(
+      Array.from({ length: 3 }, () => login(v, issuer(), '21234000000002', '0000')),
+    );
+    expect(wrong.every((r) => r.status === 'rejected')).toBe(true);
+    expect(pidsOf(output.slice(from), '"reason":"bad-credentials"').size).toBe(2);
+    // The card is locked wherever the next attempt lands.
+    for (let i = 0; i < 2; i++) await expect(login(v, issuer(), '21234000000002', '2345')).rejects.toThrow();
+    expect(count(output.slice(from), '"outcome":"throttled"')).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
+  it('reloads every worker on SIGHUP to the primary', async () => {
+    const from = output.length;
+    writeFileSync(join(dir, 'config.yaml'), config('Shelbyville Public Library'));
+    child.kill('SIGHUP');
+    await waitUntil('both workers reloaded', () => count(output.slice(from), '"outcome":"ok"') >= 2);
+    // Either worker now shows the new name (several requests reach both).
+    for (let i = 0; i < 4; i++) {
+      const page = await (await fetch(`${issuer()}/vendors`)).text();
+      expect(page).not.toContain('Springfield Public Library');
+    }
+  }, 60_000);
+
+  it('replaces a worker that dies', async () => {
+    const [victim, survivor] = children(child.pid as number);
+    process.kill(victim as number, 'SIGKILL');
+    await waitUntil('a replacement worker', () => {
+      const now = children(child.pid as number);
+      return now.length === 2 && !now.includes(victim as number) && now.includes(survivor as number);
+    });
+    await waitUntil('the primary reporting the exit', () => output.includes('"event":"worker_exit"'));
+    await waitUntil('the replacement listening', () => count(output, '"event":"start"') >= 3);
+    const v = await vendor(issuer(), 'v', 's', 'http://127.0.0.1:9/cb');
+    for (let i = 0; i < 4; i++) await login(v, issuer(), '21234000000001', '1234');
+  }, 60_000);
+
+  it('stops every worker on SIGTERM to the primary', async () => {
+    const workers = children(child.pid as number);
+    child.kill('SIGTERM');
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(0);
+    for (const pid of workers) expect(() => process.kill(pid, 0)).toThrow();
+  }, 30_000);
+});
