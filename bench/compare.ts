@@ -7,18 +7,19 @@
 // (bench/drive.ts); CPU per sign-in is read from /proc for the provider,
 // the backend (slapd), PostgreSQL, and reported by the generator itself.
 // Every figure of Patronym is also printed as a ratio of bare's.
-import { type ChildProcess, execFile, fork } from 'node:child_process';
+import { type ChildProcess, execFile, fork, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { stringify } from 'yaml';
 import type { ConfigInput } from '../src/config/schema.ts';
 import { removeDir } from '../test/support/broker.ts';
 import type { Postgres } from '../test/support/postgres.ts';
 import { freePort } from '../test/support/slapd.ts';
 import type { DriveOptions, DriveResult } from './drive.ts';
 import type { PrefillCounts } from './prefill.ts';
-import { cpuMs, familyCpuMs, peakRssMiB, postmasterPid } from './procs.ts';
+import { cpuMs, family, familyCpuMs, peakRssMiB, postmasterPid } from './procs.ts';
 import type { ScenarioSetup } from './scenarios.ts';
 import type { ServeOptions } from './serve.ts';
 
@@ -41,14 +42,43 @@ export interface Measured {
   rssMiB: number;
 }
 
-interface Served {
+export interface Served {
   child: ChildProcess;
   origin: string;
   ask(message: object, answer: string): Promise<unknown>;
+  // CPU and memory counted over the process and its children (workers).
+  family?: boolean;
+}
+
+// `node src/main.ts` on a configuration file; started once /healthz
+// answers. Its CPU is that of the primary and its workers.
+export async function serveMain(options: Extract<ServeOptions, { kind: 'main' }>, dir: string): Promise<Served> {
+  const file = join(dir, `config-${options.port}.yaml`);
+  writeFileSync(file, stringify(options.config));
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'src', 'main.ts')], {
+    env: { ...process.env, PATRONYM_CONFIG: file, PORT: String(options.port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const origin = `http://127.0.0.1:${options.port}`;
+  for (let i = 0; i < 300 && child.exitCode === null; i++) {
+    if (
+      await fetch(`${origin}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const ask = async () => {
+    throw new Error('bench: a main.ts provider takes no messages');
+  };
+  return { child, origin, ask, family: true };
 }
 
 // Forks bench/serve.ts and waits for its first answer.
-async function serve(options: ServeOptions): Promise<Served> {
+async function serve(options: ServeOptions, dir: string): Promise<Served> {
+  if (options.kind === 'main') return serveMain(options, dir);
   const profile = process.env.BENCH_CPU_PROF;
   const child = fork(join(import.meta.dirname, 'serve.ts'), [JSON.stringify(options)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -70,9 +100,10 @@ async function serve(options: ServeOptions): Promise<Served> {
   return { child, origin, ask };
 }
 
-async function stop(s: Served): Promise<void> {
+export async function stopServed(s: Served): Promise<void> {
   const exited = new Promise((resolve) => s.child.once('exit', resolve));
-  s.child.send({ stop: true });
+  if (s.family) s.child.kill('SIGTERM');
+  else s.child.send({ stop: true });
   await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
   if (s.child.exitCode === null) s.child.kill('SIGKILL');
 }
@@ -102,7 +133,7 @@ export async function measureRows(
   const all: Measured[] = [];
   try {
     for (const row of rows) {
-      const s = await serve(await row.serve(await freePort()));
+      const s = await serve(await row.serve(await freePort()), dir);
       const drive = (c: number, l: { count: number; seconds: number }) =>
         driveLoad(
           { origins: [s.origin], issuer: s.origin, client: CLIENT, cards: setup.cards, concurrency: c, ...l },
@@ -114,21 +145,22 @@ export async function measureRows(
         if (row.prefill) await s.ask({ prefill: row.prefill }, 'prefilled');
         for (const c of concurrency) {
           const pid = s.child.pid as number;
-          const before = { provider: cpuMs(pid), backend: backend(), pg: pgPid ? familyCpuMs(pgPid) : 0 };
+          const providerCpu = () => (s.family ? familyCpuMs(pid) : cpuMs(pid));
+          const before = { provider: providerCpu(), backend: backend(), pg: pgPid ? familyCpuMs(pgPid) : 0 };
           const result = await drive(c, limits);
           const m: Measured = {
             name: row.name,
             result,
-            providerMs: cpuMs(pid) - before.provider,
+            providerMs: providerCpu() - before.provider,
             backendMs: backend() - before.backend,
             postgresMs: pgPid ? familyCpuMs(pgPid) - before.pg : 0,
-            rssMiB: peakRssMiB(pid),
+            rssMiB: s.family ? family(pid).reduce((sum, p) => sum + peakRssMiB(p), 0) : peakRssMiB(pid),
           };
           all.push(m);
           print(m);
         }
       } finally {
-        await stop(s);
+        await stopServed(s);
       }
     }
   } finally {
@@ -187,6 +219,29 @@ export function ldapRows(setup: ScenarioSetup, postgresUrl: (() => Promise<strin
       } as Partial<ConfigInput>,
     });
   const sqlite = async () => ({});
+  // main.ts with `workers`, on SQLite (WAL across processes).
+  const processes =
+    (workers: number) =>
+    async (port: number): Promise<ServeOptions> => {
+      const dir = mkdtempSync(join(tmpdir(), 'patronym-bench-workers-'));
+      return {
+        kind: 'main',
+        port,
+        config: {
+          ...(setup.config as ConfigInput),
+          issuer: `http://127.0.0.1:${port}`,
+          host: '127.0.0.1',
+          port,
+          workers,
+          store: { kind: 'sqlite', path: join(dir, 'patronym.sqlite') },
+          keys: { dir: join(dir, 'keys') },
+          log: { level: 'warn' },
+          throttle: { address: { lockAfter: 100_000, window: 900, lock: 900 } },
+          realms: [{ id: 'springfield', scope: 'springfield.example.org' }],
+          clients: [{ client_id: CLIENT.id, client_secret: CLIENT.secret, redirect_uris: [CLIENT.redirect] }],
+        } as ConfigInput,
+      };
+    };
   const rows: CompareRow[] = [
     {
       name: 'bare oidc-provider',
@@ -201,6 +256,8 @@ export function ldapRows(setup: ScenarioSetup, postgresUrl: (() => Promise<strin
     },
     { name: 'patronym sqlite', serve: patronym(sqlite) },
     { name: 'patronym sqlite +100k', serve: patronym(sqlite), prefill: PREFILL },
+    { name: 'patronym main.ts 1 proc', serve: processes(1) },
+    { name: 'patronym main.ts 2 workers', serve: processes(2) },
   ];
   if (postgresUrl) {
     const postgres = async () => ({ store: { kind: 'postgres', url: await postgresUrl() } }) as Partial<ConfigInput>;

@@ -13,6 +13,9 @@
 //                                      PostgreSQL, empty and with 100,000 records), provider,
 //                                      backend and load generator in separate processes
 //   npm run bench bare                 only the bare library's rows
+//   npm run bench expired              bare, and Patronym's stores empty and pre-filled
+//   npm run bench workers              bare, and main.ts as one process and as 2 workers
+//   npm run bench soak                 SOAK_MINUTES (30) of load, RSS and store size each minute
 //
 // BENCH_COUNT and BENCH_SECONDS bound each row; BENCH_CPU_PROF=<dir> has the
 // compared providers write V8 CPU profiles there (node --cpu-prof).
@@ -25,6 +28,7 @@ import { benchConfig } from './config.ts';
 import { instancesBench } from './instances.ts';
 import { formatRow, HEADER, loginLoad } from './login-load.ts';
 import { type Scenario, scenarios } from './scenarios.ts';
+import { soak } from './soak.ts';
 import { timeStore } from './store-timing.ts';
 
 const CONCURRENCY = [1, 8, 32];
@@ -40,10 +44,20 @@ const wanted = process.argv.slice(2);
 const selected = rows.filter(([name]) => wanted.length === 0 || wanted.includes(name));
 const withInstances = wanted.length === 0 || wanted.includes('instances');
 const withConfig = wanted.length === 0 || wanted.includes('config');
-const withCompare = wanted.length === 0 || wanted.includes('compare') || wanted.includes('bare');
-if (selected.length === 0 && !withInstances && !withConfig && !withCompare) {
+// Subsets of the comparison's rows (each with bare's, for the ratios).
+const COMPARE_SETS: Record<string, (name: string) => boolean> = {
+  compare: () => true,
+  bare: (name) => name.startsWith('bare'),
+  expired: (name) => name.startsWith('bare') || /^patronym (sqlite|postgres)/.test(name),
+  workers: (name) => name.startsWith('bare') || name.includes('main.ts'),
+};
+const compareSets = wanted.length === 0 ? ['compare'] : wanted.filter((w) => w in COMPARE_SETS);
+const withCompare = compareSets.length > 0;
+// Only when asked for: it runs for SOAK_MINUTES (default 30).
+const withSoak = wanted.includes('soak');
+if (selected.length === 0 && !withInstances && !withConfig && !withCompare && !withSoak) {
   process.stderr.write(
-    `bench: no such scenario; choose from ${rows.map(([n]) => n).join(', ')}, compare, bare, instances, config\n`,
+    `bench: no such scenario; choose from ${rows.map(([n]) => n).join(', ')}, ${Object.keys(COMPARE_SETS).join(', ')}, instances, config, soak\n`,
   );
   process.exit(2);
 }
@@ -52,11 +66,10 @@ let pg: Postgres | undefined;
 
 // The comparison with the bare library (bench/compare.ts): each of
 // Patronym's rows also as a ratio of bare's at the same concurrency.
-async function compare(which: 'all' | 'bare'): Promise<void> {
+async function compare(wantedRow: (name: string) => boolean): Promise<void> {
   const setup = await (scenarios.ldap as Scenario)();
   const server = postgresAvailable() ? await postgres() : undefined;
-  let rows = ldapRows(setup, server ? () => server.createDatabase() : undefined);
-  if (which === 'bare') rows = rows.slice(0, 1);
+  const rows = ldapRows(setup, server ? () => server.createDatabase() : undefined).filter((r) => wantedRow(r.name));
   process.stdout.write(
     '\nThe LDAP scenario, bare oidc-provider beside Patronym (+100k: the store holds 50,000 expired and 50,000 ' +
       'live records first); provider, slapd and load generator in separate processes\n' +
@@ -83,7 +96,7 @@ process.stdout.write(
     `at most ${LIMITS.count} sign-ins or ${LIMITS.seconds} s per row\n`,
 );
 try {
-  if (withCompare) await compare(wanted.includes('compare') || wanted.length === 0 ? 'all' : 'bare');
+  if (withCompare) await compare((name) => compareSets.some((set) => COMPARE_SETS[set]?.(name)));
   if (selected.length > 0) process.stdout.write(`\n${HEADER}  store ms  store %  calls\n`);
   for (const [name, scenario, kind] of selected) {
     const setup = await scenario();
@@ -114,6 +127,7 @@ try {
   }
   if (withInstances) await instancesBench(await postgres(), LIMITS);
   if (withConfig) benchConfig();
+  if (withSoak) await soak();
 } finally {
   await pg?.dispose();
 }

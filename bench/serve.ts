@@ -17,7 +17,9 @@ import { type PrefillCounts, prefill } from './prefill.ts';
 
 export type ServeOptions =
   | { kind: 'bare'; bare: Omit<BareOptions, 'port'>; port: number }
-  | { kind: 'patronym'; config: Partial<ConfigInput>; port: number };
+  | { kind: 'patronym'; config: Partial<ConfigInput>; port: number }
+  // `node src/main.ts` itself, with this whole configuration (workers).
+  | { kind: 'main'; config: ConfigInput; port: number };
 
 type Message = { prefill?: PrefillCounts; plans?: boolean; stop?: boolean };
 
