@@ -153,7 +153,9 @@ export function createViews(options: ViewsOptions = {}): Views {
   // The switcher: one plain link per language to the same page.
   const languages = () => {
     const here = scope.getStore()?.here ?? '/';
-    const [path = '/', search = ''] = here.split('?');
+    const [raw = '/', search = ''] = here.split('?');
+    // Only a path of this origin: "//host" or "/\\host" would leave it.
+    const path = /^\/(?![/\\])/.test(raw) ? raw : '/';
     return LOCALES.map((locale) => {
       const params = new URLSearchParams(search);
       params.set('lang', locale);
