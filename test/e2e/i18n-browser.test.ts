@@ -374,6 +374,17 @@ describe.runIf(browserAvailable())('patron pages in five languages', () => {
     await page.waitForURL(`${callback}**`);
     expect(new URL(page.url()).searchParams.get('error')).toBe('access_denied');
 
+    // A library with a dark variant is dark in dark mode, and still passes axe.
+    const dark = await browser.newContext({ locale: 'en-US', colorScheme: 'dark' });
+    const night = await dark.newPage();
+    await night.goto(await authorize('plain-vendor', { library: 'springfield' }));
+    expect(await night.evaluate('getComputedStyle(document.querySelector("form button")).backgroundColor')).toBe(
+      'rgb(138, 180, 248)',
+    );
+    expect(await night.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(18, 18, 18)');
+    expect(await axeViolations(night)).toEqual([]);
+    await dark.close();
+
     // The landing page: what this is, and the libraries it serves.
     const home = await fetch(`${b.issuer}/`, { headers: { 'accept-language': 'en' } });
     expect(home.status).toBe(200);
