@@ -140,7 +140,7 @@ function staticFiles(): Middleware {
 export function createBroker(deps: AppDeps): Broker {
   const { config, keys, store, log } = deps;
   const views = createViews({ libraries: config.libraries });
-  const accounts = new Accounts(store, config.ttl.account, keys.pairwiseKey);
+  const accounts = new Accounts(store, config.ttl.account, keys.pairwiseKey, deps.now);
   const metrics = deps.metrics ?? createMetrics();
   const context = {
     pinPepper: keys.pinPepper,
