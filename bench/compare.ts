@@ -10,7 +10,7 @@
 import { type ChildProcess, execFile, fork, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import type { ConfigInput } from '../src/config/schema.ts';
@@ -48,6 +48,8 @@ export interface Served {
   ask(message: object, answer: string): Promise<unknown>;
   // CPU and memory counted over the process and its children (workers).
   family?: boolean;
+  // A folder of its own (keys, store), removed when it stops.
+  own?: string;
 }
 
 // `node src/main.ts` on a configuration file; started once /healthz
@@ -73,7 +75,8 @@ export async function serveMain(options: Extract<ServeOptions, { kind: 'main' }>
   const ask = async () => {
     throw new Error('bench: a main.ts provider takes no messages');
   };
-  return { child, origin, ask, family: true };
+  const keys = options.config.keys?.dir;
+  return { child, origin, ask, family: true, ...(keys ? { own: dirname(keys) } : {}) };
 }
 
 // Forks bench/serve.ts and waits for its first answer.
@@ -106,6 +109,7 @@ export async function stopServed(s: Served): Promise<void> {
   else s.child.send({ stop: true });
   await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
   if (s.child.exitCode === null) s.child.kill('SIGKILL');
+  if (s.own) removeDir(s.own);
 }
 
 // Runs the load generator in its own process; resolves with its result.
