@@ -266,6 +266,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     });
     if (r.kind === 'unknown-hint') return unknownLibrary(ctx);
     const library = r.kind === 'library' ? r.library : undefined;
+    // Sentences below are in this library's language where it decides.
+    if (library) views.hint({ library });
     if (!normalised.ok) {
       return renderLogin(ctx, d, chosen ? library : undefined, {
         error: views.t(`outcome.${normalised.problem}`),

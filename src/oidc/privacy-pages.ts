@@ -100,6 +100,8 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
     if (!who) return signIn(ctx);
     const record = await accounts.get(who.accountId);
     const library = libraries.get(record?.library ?? '');
+    // The patron's library speaks its language and wording here too.
+    if (library) views.hint({ library });
     const retention = library?.retention ?? config.retention;
     const used = await releaseLog.list(who.accountId, retention.releaseLog);
     const allowed = await consents.list(who.accountId);

@@ -326,6 +326,18 @@ describe.runIf(browserAvailable())('patron pages in five languages', () => {
         `${(await authorize('plain-vendor', { ui_locales: 'ar', ...shelbyville })).replace('?', '?lang=es&')}`,
       ),
     ).toBe('es');
+    // After a wrong PIN too: the library's language, alert included.
+    const context = await browser.newContext({ locale: 'de-DE', javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(await authorize('plain-vendor', shelbyville));
+    await page.fill('input[name=card]', 'S0001');
+    await page.fill('input[name=pin]', '9999');
+    await page.click('form[autocomplete] button[type=submit]');
+    expect(await page.getAttribute('html', 'lang')).toBe('fr');
+    expect(await page.getByRole('alert').textContent()).toContain(
+      'Le numéro de carte ou le code PIN n’est pas correct',
+    );
+    await context.close();
     const discovery = (await (await fetch(`${b.issuer}/.well-known/openid-configuration`)).json()) as Record<
       string,
       unknown
