@@ -10,6 +10,7 @@ import { authenticatorKinds } from '../../../src/auth/registry.ts';
 import { parseConfig } from '../../../src/config/load.ts';
 import { PostgresStore } from '../../../src/store/postgres.ts';
 import { connectStore } from '../../../src/store/registry.ts';
+import { TEST_PEPPER_HEX, writePatrons } from '../../support/patrons.ts';
 import { type Postgres, postgresAvailable, startPostgres, TLS_ROLE } from '../../support/postgres.ts';
 
 const available = postgresAvailable();
@@ -31,9 +32,13 @@ describe.runIf(available)('postgres store over TLS with a password', () => {
   it('connects with the CA and a password from a secret file, through the configuration', async () => {
     const secret = join(dir, 'db-password');
     writeFileSync(secret, `${TLS_ROLE.password}\n`, { mode: 0o600 });
+    // The loader reads every file the configuration names before it starts.
+    const patrons = join(dir, 'patrons.yaml');
+    await writePatrons(patrons, []);
     const config = parseConfig(
       {
-        libraries: [{ id: 'l', name: 'L', authenticators: [{ kind: 'file', path: 'p.yaml' }] }],
+        keys: { dir: join(dir, 'keys'), pinPepper: TEST_PEPPER_HEX },
+        libraries: [{ id: 'l', name: 'L', authenticators: [{ kind: 'file', path: patrons }] }],
         store: { kind: 'postgres', url, password: { file: secret }, tls: { ca: server.caFile } },
       },
       'test.yaml',
