@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { rootCertificates, connect as tlsConnect } from 'node:tls';
 import type { Configuration } from 'oidc-provider';
+import { Agent, type buildConnector, fetch as undiciFetch } from 'undici';
 import type { Config } from '../config/load.ts';
 import { PatronymError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -24,23 +25,9 @@ interface ConnectOptions {
   port: string | number;
 }
 type Connector = (options: ConnectOptions, callback: (error: Error | null, socket: Socket | null) => void) => void;
-type Dispatcher = object;
-type AgentConstructor = new (options: { connect: Connector }) => Dispatcher;
 export type Resolve = (host: string) => Promise<string[]>;
 
 const CONNECT_TIMEOUT_MS = 10_000;
-
-// Node's fetch is undici; its Agent class is reachable through the global
-// dispatcher (the same way oidc-provider finds it) without a second copy.
-function undiciAgent(): AgentConstructor {
-  // Touching Response makes Node load undici and create the global dispatcher.
-  void Response;
-  const global = globalThis as Record<symbol, { constructor: AgentConstructor } | undefined>;
-  const Agent = (global[Symbol.for('undici.globalDispatcher.2')] ?? global[Symbol.for('undici.globalDispatcher.1')])
-    ?.constructor;
-  if (!Agent) throw new PatronymError('outbound_unavailable', 'outbound: no undici Agent in this Node.js');
-  return Agent;
-}
 
 const resolveAll: Resolve = async (host) =>
   isIP(host) ? [host] : (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
@@ -119,18 +106,25 @@ export function outboundFetch(
   log: Logger,
   resolve?: Resolve,
 ): NonNullable<Configuration['fetch']> {
-  let dispatcher: Dispatcher | undefined;
+  // undici as a dependency, its Agent and its fetch together: an Agent of
+  // one undici version handed to another version's fetch (Node's built-in)
+  // does not work.
+  let dispatcher: Agent | undefined;
   return (url, options) => {
-    // Created at the first call: Node has its global dispatcher by then.
-    dispatcher ??= new (undiciAgent())({
+    dispatcher ??= new Agent({
+      // undici types the callback's two cases as a union of tuples; ours is
+      // the same contract written as one signature.
       connect: guardedConnector({
         allowPrivateAddresses: outbound.allowPrivateAddresses,
         ca: outbound.ca,
         log,
         ...(resolve ? { resolve } : {}),
-      }),
+      }) as unknown as buildConnector.connector,
     });
     // Replaces oidc-provider's own dispatcher (see the top of this file).
-    return globalThis.fetch(url, { ...options, dispatcher } as RequestInit);
+    // oidc-provider passes a URL or a string, and reads status, headers and
+    // the body: undici's Response is the one Node's fetch returns, by another
+    // version's type.
+    return undiciFetch(url as URL | string, { ...(options as object), dispatcher }) as unknown as Promise<Response>;
   };
 }
