@@ -37,9 +37,17 @@ demo
   .description('write the demo patron file (data/demo-patrons.yaml) if it is missing')
   .action(async () => {
     if (process.env.PATRONYM_CONFIG) return; // not the demo
-    const { loadConfigAndKeys } = await import('./context.ts');
+    const { loadConfig } = await import('./context.ts');
     const { writeDemoPatrons } = await import('./commands/demo.ts');
-    const { keys } = await loadConfigAndKeys();
+    const { loadKeys } = await import('../security/keys.ts');
+    const { missingKeyFiles, newKeysNotice } = await import('../first-start.ts');
+    // `npm start` runs this first, and it is this step that creates the keys
+    // (the demo patron file is hashed with the pepper): it says so, loudly.
+    const config = loadConfig();
+    const missing = missingKeyFiles(config.keys.dir);
+    const keys = await loadKeys(config.keys.dir, config.keys);
+    const notice = newKeysNotice(config.keys.dir, missing);
+    if (notice) process.stderr.write(`${notice}\n`);
     if (await writeDemoPatrons('data/demo-patrons.yaml', keys.pinPepper)) {
       process.stdout.write('patronym: wrote the demo patron file data/demo-patrons.yaml\n');
     }

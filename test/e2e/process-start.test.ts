@@ -3,7 +3,7 @@
 // vendor before the broker; a first start says where the keys went, and
 // every start names the pid to reload.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,5 +160,26 @@ describe('friendly failures at start', () => {
     const second = await start();
     expect(second.output).toContain('"event":"start"');
     expect(second.output).not.toContain('generated new keys');
+  });
+
+  it('npm start on a fresh checkout says the keys were generated (its demo init step creates them)', async () => {
+    const fresh = join(dir, 'fresh-checkout');
+    mkdirSync(join(fresh, 'config'), { recursive: true });
+    copyFileSync('config/demo.yaml', join(fresh, 'config', 'demo.yaml'));
+    const { PATRONYM_CONFIG: _config, ...env } = process.env;
+    const init = () =>
+      new Promise<string>((resolve) => {
+        execFile(
+          process.execPath,
+          [join(process.cwd(), 'bin/patronym.mjs'), 'demo', 'init'],
+          { cwd: fresh, env },
+          (_error, stdout, stderr) => resolve(stdout + stderr),
+        );
+      });
+    const first = await init();
+    expect(first).toContain('patronym: generated new keys in keys/');
+    expect(first).toContain('back them up now');
+    expect(first).toContain('wrote the demo patron file');
+    expect(await init()).not.toContain('generated new keys');
   });
 });
