@@ -9,7 +9,7 @@
 // its configuration as a single process does), SIGTERM/SIGINT stop them all.
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import type { Config } from './config/load.ts';
+import type { Config } from './config/config.ts';
 import type { Logger } from './log.ts';
 
 // Which worker this is (0 … N-1), kept by its replacement.

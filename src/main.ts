@@ -2,7 +2,8 @@
 // expired records, reload on SIGHUP, shut down cleanly on SIGTERM/SIGINT.
 import { authenticatorKinds } from './auth/registry.ts';
 import { runPrimary, sweepsStore, workerCount, workerLog } from './cluster.ts';
-import { type Config, ConfigError, loadConfigFile } from './config/load.ts';
+import type { Config } from './config/config.ts';
+import { ConfigError, loadConfigFile } from './config/load.ts';
 import { describeError } from './errors.ts';
 import { missingKeyFiles, newKeysNotice } from './first-start.ts';
 import { libraryCounts } from './libraries/library.ts';

@@ -5,7 +5,8 @@
 import { createServer, type Server } from 'node:http';
 import { type Broker, createBroker } from './app.ts';
 import { authenticatorKinds } from './auth/registry.ts';
-import { type Config, ConfigError, parseConfig } from './config/load.ts';
+import type { Config } from './config/config.ts';
+import { ConfigError, parseConfig } from './config/load.ts';
 import { readYamlOffThread } from './config/read-yaml.ts';
 import { describeError } from './errors.ts';
 import type { ReadinessOptions } from './health.ts';

@@ -58,3 +58,12 @@ export interface Authenticator {
   check?(): Promise<string>;
   close(): Promise<void>;
 }
+
+// What a backend may need from the broker besides its own options.
+export interface AuthenticatorContext {
+  pinPepper: Buffer;
+  // For start-up warnings a sysadmin must see (e.g. "plain TCP, no TLS").
+  // Never pass a card, PIN or anything read about a patron.
+  warn: (message: string) => void;
+  now?: () => number;
+}

@@ -10,11 +10,11 @@
 // with the contents in place. `create` then reads nothing from disk or the
 // environment.
 import type { z } from 'zod';
-import type { AuthenticatorKinds, ResolvedAuthenticator } from '../config/load.ts';
+import type { AuthenticatorKinds, ResolvedAuthenticator } from '../config/config.ts';
 import type { ResourceContext } from '../config/resources.ts';
 import { PatronymError } from '../errors.ts';
 import { AlmaAuthenticator, almaOptionsSchema } from './alma/alma-authenticator.ts';
-import type { Authenticator } from './authenticator.ts';
+import type { Authenticator, AuthenticatorContext } from './authenticator.ts';
 import { FileAuthenticator } from './file/file-authenticator.ts';
 import { fileOptionsSchema, fileResources } from './file/options.ts';
 import { FolioAuthenticator, folioOptionsSchema } from './folio/folio-authenticator.ts';
@@ -26,15 +26,6 @@ import { PolarisAuthenticator, polarisOptionsSchema } from './polaris/polaris-au
 import { SierraAuthenticator, sierraOptionsSchema } from './sierra/sierra-authenticator.ts';
 import { sip2Resources } from './sip2/resources.ts';
 import { Sip2Authenticator, sip2OptionsSchema } from './sip2/sip2-authenticator.ts';
-
-// What a backend may need from the broker besides its own options.
-export interface AuthenticatorContext {
-  pinPepper: Buffer;
-  // For start-up warnings a sysadmin must see (e.g. "plain TCP, no TLS").
-  // Never pass a card, PIN or anything read about a patron.
-  warn: (message: string) => void;
-  now?: () => number;
-}
 
 interface Kind<S extends z.ZodType> {
   options: S;

@@ -1,6 +1,7 @@
 // What most commands need: the configuration file and the keys it names.
 import { authenticatorKinds } from '../auth/registry.ts';
-import { type Config, loadConfigFile } from '../config/load.ts';
+import type { Config } from '../config/config.ts';
+import { loadConfigFile } from '../config/load.ts';
 import { type Keys, loadKeys } from '../security/keys.ts';
 
 export const configPath = (): string => process.env.PATRONYM_CONFIG ?? 'config/demo.yaml';

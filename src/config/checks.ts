@@ -1,8 +1,9 @@
 // Checks that span several keys: references between sections, duplicates,
 // overlapping card patterns, colour contrast, client metadata. The files
 // the configuration names are checked in file-checks.ts.
+
+import type { Client, Library, Realm, ResolvedAuthenticator } from './config.ts';
 import { AA, contrastRatio } from './contrast.ts';
-import type { Client, Library, Realm, ResolvedAuthenticator } from './load.ts';
 import { overlapProblems } from './overlaps.ts';
 import { patternProblem } from './patterns.ts';
 import type { ResourceContext } from './resources.ts';

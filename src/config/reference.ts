@@ -1,7 +1,7 @@
 // Generates docs/configuration.md from the schema's own descriptions and
 // defaults, so the reference cannot drift from the code (a test compares).
 import { z } from 'zod';
-import { type AuthenticatorKinds, kindSpec } from './load.ts';
+import { type AuthenticatorKinds, kindSpec } from './config.ts';
 import { configSchema } from './schema.ts';
 
 type Json = {

@@ -4,7 +4,7 @@
 
 import { BlockList, isIPv6 } from 'node:net';
 import type { Authenticator } from '../auth/authenticator.ts';
-import type { Library as LibraryConfig, Realm, ResolvedAuthenticator } from '../config/load.ts';
+import type { Library as LibraryConfig, Realm, ResolvedAuthenticator } from '../config/config.ts';
 import { compilePattern, isRegexPattern } from '../config/patterns.ts';
 
 export function addressRanges(ranges: readonly string[]): (ip: string) => boolean {

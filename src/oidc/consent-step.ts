@@ -9,7 +9,7 @@ import type { Library } from '../libraries/library.ts';
 import type { Releasable } from '../policy/release.ts';
 import { sendPage } from '../views.ts';
 import { applyToGrant, requestOf, wanted } from './grants.ts';
-import type { Details, Finish, InteractionDeps } from './interactions.ts';
+import type { Details, Finish, InteractionDeps } from './interaction-step.ts';
 import { walkInLibrary } from './walk-in.ts';
 
 export function consentStep(deps: InteractionDeps) {

@@ -5,49 +5,21 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
 import { type InteractionResults, errors as oidcErrors } from 'oidc-provider';
 import { canonicalCard } from '../auth/chain.ts';
 import { normaliseCredentials } from '../auth/credentials.ts';
 import { brandingOf } from '../libraries/assets.ts';
 import { chooserView } from '../libraries/chooser.ts';
 import type { Library } from '../libraries/library.ts';
+import { LIBRARY_COOKIE, LIBRARY_COOKIE_DAYS } from '../libraries/library-cookie.ts';
 import { route } from '../libraries/route.ts';
-import type { Consents } from '../policy/consent.ts';
-import type { VendorPolicies } from '../policy/vendors.ts';
-import type { Csrf } from '../security/csrf.ts';
-import { DEVICE_COOKIE, type DeviceCookies } from '../security/device-cookie.ts';
-import type { Throttle } from '../security/throttle.ts';
-import { sendError, sendPage, type Views } from '../views.ts';
+import { DEVICE_COOKIE } from '../security/device-cookie.ts';
+import { sendError, sendPage } from '../views.ts';
+import { ACCOUNT_CLIENT } from './account-client.ts';
 import { consentStep } from './consent-step.ts';
-import { type SignInDeps, signIn } from './login.ts';
-import { ACCOUNT_CLIENT } from './privacy-sign-in.ts';
+import { type Details, type InteractionDeps, SHARED_COMPUTER } from './interaction-step.ts';
+import { signIn } from './login.ts';
 import { walkInAccountId } from './walk-in.ts';
-
-export interface InteractionDeps extends SignInDeps {
-  provider: Provider;
-  libraries: ReadonlyMap<string, Library>;
-  views: Views;
-  csrf: Csrf;
-  policies: VendorPolicies;
-  consents: Consents;
-  consentDays: number;
-  throttle: Throttle;
-  deviceCookies: DeviceCookies;
-}
-
-// Kept in the session's amr (never released to vendors: `amr` is not among
-// the broker's claims) so the session lifetime can follow the patron's
-// "shared computer" choice.
-export const SHARED_COMPUTER = 'shared';
-
-export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
-export type Finish = (ctx: Context, result: InteractionResults) => Promise<void>;
-
-// The patron's last library choice: only the library id, strictly necessary
-// to spare them the chooser next time.
-export const LIBRARY_COOKIE = 'patronym_library';
-export const LIBRARY_COOKIE_DAYS = 180;
 
 // The field a sign-in problem is about: a wrong card or PIN cannot be told
 // apart (on purpose), so both; a blocked card or an outage is no field's.

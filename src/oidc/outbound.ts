@@ -13,7 +13,7 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { rootCertificates, connect as tlsConnect } from 'node:tls';
 import type { Configuration } from 'oidc-provider';
 import { Agent, type buildConnector, fetch as undiciFetch } from 'undici';
-import type { Config } from '../config/load.ts';
+import type { Config } from '../config/config.ts';
 import { PatronymError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { specialUse } from '../security/special-addresses.ts';

@@ -7,7 +7,7 @@ import Provider, {
   type KoaContextWithOIDC,
   errors as oidcErrors,
 } from 'oidc-provider';
-import type { Client, Config } from '../config/load.ts';
+import type { Client, Config } from '../config/config.ts';
 import { describeError } from '../errors.ts';
 import type { Library } from '../libraries/library.ts';
 import { LOCALES } from '../locale.ts';
@@ -22,11 +22,11 @@ import { oidcAdapter } from '../store/oidc-adapter.ts';
 import type { Store } from '../store/store.ts';
 import type { Views } from '../views.ts';
 import { type Accounts, findAccount, type LoadedAccount } from './account.ts';
+import { accountClientMetadata } from './account-client.ts';
 import { authorizationChecks } from './authorization-checks.ts';
 import { applyToGrant, IMPLICIT_SCOPES, requestOf } from './grants.ts';
-import { SHARED_COMPUTER } from './interactions.ts';
+import { SHARED_COMPUTER } from './interaction-step.ts';
 import { outboundFetch } from './outbound.ts';
-import { accountClientMetadata } from './privacy-pages.ts';
 import type { Pseudonyms } from './pseudonyms.ts';
 import { initialAccessTokenUses, registrationProblem } from './registration.ts';
 import { renderError } from './render-error.ts';

@@ -1,6 +1,6 @@
 // The `sub` a vendor sees for an account: what oidc-provider's
 // pairwiseIdentifier returns, and what back-channel logout tokens carry.
-import type { Realm } from '../config/load.ts';
+import type { Realm } from '../config/config.ts';
 import { PatronymError } from '../errors.ts';
 import type { Library } from '../libraries/library.ts';
 import { derivePseudonym } from '../pseudonym/derive.ts';

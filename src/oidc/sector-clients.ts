@@ -2,7 +2,7 @@
 // with it (OIDC Core 8.1): what a pseudonym reset must reach, configured in
 // the file or registered in the store alike.
 import type Provider from 'oidc-provider';
-import type { Config } from '../config/load.ts';
+import type { Config } from '../config/config.ts';
 import { sectorOf } from '../pseudonym/sector.ts';
 import type { Store } from '../store/store.ts';
 

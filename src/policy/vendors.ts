@@ -8,7 +8,7 @@
 // one that registered itself (/reg) signs no patron in and is listed nowhere
 // until `patronym clients approve`. The approval is for the name the
 // sysadmin saw: a vendor that renames itself (RFC 7592) waits again.
-import type { Client } from '../config/load.ts';
+import type { Client } from '../config/config.ts';
 import type { Store } from '../store/store.ts';
 import { RELEASABLE, type Releasable } from './release.ts';
 

@@ -24,7 +24,7 @@
 // Windows and locks run on the wall clock (rate-limiter-flexible's Date.now),
 // not on the broker's injectable clock: tests that wait out a lock move Date.
 import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Config } from '../config/load.ts';
+import type { Config } from '../config/config.ts';
 import type { LimiterOptions, Store } from '../store/store.ts';
 
 export type ThrottleScope = 'card' | 'address';

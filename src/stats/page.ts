@@ -9,7 +9,7 @@
 import Router from '@koa/router';
 import { Eta } from 'eta';
 import type { Context } from 'koa';
-import type { Config } from '../config/load.ts';
+import type { Config } from '../config/config.ts';
 import { PatronymError } from '../errors.ts';
 import { addressRanges } from '../libraries/library.ts';
 import type { Logger } from '../log.ts';

@@ -1,6 +1,6 @@
 // What the CLI and the page share: a checked query, the names a report
 // shows, and the report itself in either format.
-import type { Config } from '../config/load.ts';
+import type { Config } from '../config/config.ts';
 import { PatronymError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import { type ReportContext, toCsv, toJson } from './counter.ts';

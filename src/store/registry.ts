@@ -1,5 +1,5 @@
 // kind → store. The only file that imports concrete stores.
-import type { StoreConfig } from '../config/load.ts';
+import type { StoreConfig } from '../config/config.ts';
 import { MemoryStore } from './memory.ts';
 import { PostgresStore } from './postgres.ts';
 import { SqliteStore } from './sqlite.ts';

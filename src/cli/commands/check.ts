@@ -5,7 +5,7 @@
 import type { Authenticator } from '../../auth/authenticator.ts';
 import { normaliseCredentials } from '../../auth/credentials.ts';
 import { createAuthenticator } from '../../auth/registry.ts';
-import type { ResolvedAuthenticator } from '../../config/load.ts';
+import type { ResolvedAuthenticator } from '../../config/config.ts';
 import { describeError, PatronymError } from '../../errors.ts';
 import { loadConfigAndKeys } from '../context.ts';
 import { readSecret } from '../prompt.ts';

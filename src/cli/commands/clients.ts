@@ -4,7 +4,7 @@
 // live in the store; their release policy is set here and only here, and
 // one that registered itself waits for `approve` before it signs anyone in.
 import { randomBytes } from 'node:crypto';
-import type { Config } from '../../config/load.ts';
+import type { Config } from '../../config/config.ts';
 import { PatronymError } from '../../errors.ts';
 import { RELEASABLE, type Releasable } from '../../policy/release.ts';
 import { VendorPolicies } from '../../policy/vendors.ts';

@@ -4,7 +4,7 @@
 // patterns match (its patrons would be sent to the library chooser or to
 // another library). Pure but for the configuration it is given.
 import { resolve } from 'node:path';
-import type { Config } from '../../config/load.ts';
+import type { Config } from '../../config/config.ts';
 import { compilePattern } from '../../config/patterns.ts';
 import { PatronymError } from '../../errors.ts';
 

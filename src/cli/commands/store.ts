@@ -4,7 +4,7 @@
 // sessions, and vendors their registrations and grants. Records keep their
 // expiry; expired ones are left behind. The limiter's counters are not
 // copied (they last minutes; a move starts them afresh).
-import type { StoreConfig } from '../../config/load.ts';
+import type { StoreConfig } from '../../config/config.ts';
 import { PatronymError } from '../../errors.ts';
 import { connectStore } from '../../store/registry.ts';
 import type { DumpedRecord, Store } from '../../store/store.ts';

@@ -4,7 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Config } from '../../../src/config/load.ts';
+import type { Config } from '../../../src/config/config.ts';
 import { createLogger } from '../../../src/log.ts';
 import { statsPage } from '../../../src/stats/page.ts';
 import { hashStatsPassword } from '../../../src/stats/password.ts';

@@ -5,9 +5,15 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import type { Config } from '../config/load.ts';
+import type { Config } from '../config/config.ts';
 import type { Library } from '../libraries/library.ts';
 import type { Logger } from '../log.ts';
+import type { Accounts } from '../oidc/account.ts';
+import { ACCOUNT_CLIENT } from '../oidc/account-client.ts';
+import { notifyLogout } from '../oidc/backchannel.ts';
+import type { Pseudonyms } from '../oidc/pseudonyms.ts';
+import { sectorClients } from '../oidc/sector-clients.ts';
+import { walkInLibrary } from '../oidc/walk-in.ts';
 import type { Consents } from '../policy/consent.ts';
 import type { PatronData } from '../policy/patron-data.ts';
 import type { Releasable } from '../policy/release.ts';
@@ -15,8 +21,6 @@ import type { ReleaseLog } from '../policy/release-log.ts';
 import type { Csrf } from '../security/csrf.ts';
 import type { Store } from '../store/store.ts';
 import { sendError, sendPage, type Views } from '../views.ts';
-import type { Accounts } from './account.ts';
-import { notifyLogout } from './backchannel.ts';
 import {
   type Notice,
   type PrivacySession,
@@ -24,13 +28,8 @@ import {
   SESSION_COOKIE,
   SESSION_SECONDS,
 } from './privacy-session.ts';
-import { ACCOUNT_CLIENT, finishSignIn, privacyCookie, startSignIn } from './privacy-sign-in.ts';
-import type { Pseudonyms } from './pseudonyms.ts';
+import { finishSignIn, privacyCookie, startSignIn } from './privacy-sign-in.ts';
 import { releaseSentences } from './public-pages.ts';
-import { sectorClients } from './sector-clients.ts';
-import { walkInLibrary } from './walk-in.ts';
-
-export { ACCOUNT_CLIENT, accountClientMetadata } from './privacy-sign-in.ts';
 
 export interface PrivacyDeps {
   config: Config;

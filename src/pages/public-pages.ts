@@ -4,13 +4,13 @@
 import { readFileSync } from 'node:fs';
 import Router from '@koa/router';
 import { Eta } from 'eta';
-import type { Config } from '../config/load.ts';
+import type { Config } from '../config/config.ts';
+import { LIBRARY_COOKIE, LIBRARY_COOKIE_DAYS } from '../libraries/library-cookie.ts';
 import type { Releasable } from '../policy/release.ts';
 import type { VendorPolicies } from '../policy/vendors.ts';
 import { DEVICE_COOKIE } from '../security/device-cookie.ts';
 import type { Store } from '../store/store.ts';
 import { LANG_COOKIE, LANG_COOKIE_DAYS, sendPage, type Views } from '../views.ts';
-import { LIBRARY_COOKIE, LIBRARY_COOKIE_DAYS } from './interactions.ts';
 import { SESSION_COOKIE, SESSION_SECONDS } from './privacy-session.ts';
 
 export const releaseSentences = (views: Views, releases: readonly Releasable[]): string[] =>

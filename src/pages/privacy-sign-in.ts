@@ -9,12 +9,12 @@
 // whose auth_time is no earlier than the start of this very sign-in.
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
-import type { ClientMetadata, default as Provider } from 'oidc-provider';
-import type { Config } from '../config/load.ts';
+import type { default as Provider } from 'oidc-provider';
+import type { Config } from '../config/config.ts';
 import type { Logger } from '../log.ts';
+import { ACCOUNT_CLIENT } from '../oidc/account-client.ts';
 import { S256 } from './privacy-session.ts';
 
-export const ACCOUNT_CLIENT = 'patronym-account';
 const LOGIN_COOKIE = 'patronym_account_login';
 
 export const privacyCookie = (ctx: Context) => ({
@@ -24,21 +24,6 @@ export const privacyCookie = (ctx: Context) => ({
   signed: true,
   overwrite: true,
 });
-
-export function accountClientMetadata(issuer: string): ClientMetadata {
-  return {
-    client_id: ACCOUNT_CLIENT,
-    client_name: 'Your privacy page',
-    token_endpoint_auth_method: 'none',
-    redirect_uris: [`${issuer}/account/callback`],
-    // OIDC Core 3.1.2.1 max_age, for requests that leave it out: a broker
-    // session left open by someone else never opens the privacy page.
-    default_max_age: 0,
-    grant_types: ['authorization_code'],
-    response_types: ['code'],
-    subject_type: 'pairwise',
-  };
-}
 
 export function startSignIn(ctx: Context, config: Config): void {
   const state = randomBytes(16).toString('base64url');
