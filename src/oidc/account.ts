@@ -5,11 +5,11 @@
 // outlive this record (see pseudonym/generations.ts).
 import type { Account, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import type { Library } from '../libraries/library.ts';
+import { walkInLibrary } from '../libraries/walk-in.ts';
 import { claimValues } from '../policy/release.ts';
 import type { VendorPolicies } from '../policy/vendors.ts';
 import { type GenerationSnapshot, Generations } from '../pseudonym/generations.ts';
 import type { Payload, Store } from '../store/store.ts';
-import { walkInLibrary } from './walk-in.ts';
 
 export interface AccountRecord {
   realm: string;

@@ -6,11 +6,12 @@ import type { Context } from 'koa';
 import { errors as oidcErrors } from 'oidc-provider';
 import { brandingOf } from '../libraries/assets.ts';
 import type { Library } from '../libraries/library.ts';
+import { walkInLibrary } from '../libraries/walk-in.ts';
 import type { Releasable } from '../policy/release.ts';
+import { requestOf } from '../policy/requested.ts';
 import { sendPage } from '../views.ts';
-import { applyToGrant, requestOf, wanted } from './grants.ts';
+import { applyToGrant, wanted } from './grants.ts';
 import type { Details, Finish, InteractionDeps } from './interaction-step.ts';
-import { walkInLibrary } from './walk-in.ts';
 
 export function consentStep(deps: InteractionDeps) {
   const { provider, views, csrf, libraries, policies, consents } = deps;

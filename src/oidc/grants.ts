@@ -2,32 +2,11 @@
 // nothing (openid, offline_access), the releases the patron consented to, and
 // — marked rejected so the patron is never asked about them — whatever the
 // vendor asked for beyond its release policy.
-import type { Grant, UnknownObject } from 'oidc-provider';
+import type { Grant } from 'oidc-provider';
 import { CLAIMS, RELEASABLE, type Releasable, requestedReleases } from '../policy/release.ts';
+import type { GrantRequest } from '../policy/requested.ts';
 
 export const IMPLICIT_SCOPES = ['openid', 'offline_access'] as const;
-
-export interface GrantRequest {
-  scopes: string[];
-  // Claim names asked for through the claims parameter (OIDC Core 5.5).
-  claims: string[];
-}
-
-export function requestOf(params: UnknownObject | undefined): GrantRequest {
-  const scopes = String(params?.scope ?? '')
-    .split(' ')
-    .filter(Boolean);
-  let claims: string[] = [];
-  if (typeof params?.claims === 'string') {
-    try {
-      const parsed = JSON.parse(params.claims) as Record<string, Record<string, unknown> | null>;
-      claims = [...new Set([...Object.keys(parsed?.id_token ?? {}), ...Object.keys(parsed?.userinfo ?? {})])];
-    } catch {
-      // oidc-provider has already refused a malformed claims parameter.
-    }
-  }
-  return { scopes, claims };
-}
 
 // The releases a request asks for, limited to the vendor's policy.
 export function wanted(request: GrantRequest, policy: readonly Releasable[]): Releasable[] {

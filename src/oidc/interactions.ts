@@ -13,13 +13,13 @@ import { chooserView } from '../libraries/chooser.ts';
 import type { Library } from '../libraries/library.ts';
 import { LIBRARY_COOKIE, LIBRARY_COOKIE_DAYS } from '../libraries/library-cookie.ts';
 import { route } from '../libraries/route.ts';
+import { walkInAccountId } from '../libraries/walk-in.ts';
 import { DEVICE_COOKIE } from '../security/device-cookie.ts';
 import { sendError, sendPage } from '../views.ts';
 import { ACCOUNT_CLIENT } from './account-client.ts';
 import { consentStep } from './consent-step.ts';
 import { type Details, type InteractionDeps, SHARED_COMPUTER } from './interaction-step.ts';
 import { signIn } from './login.ts';
-import { walkInAccountId } from './walk-in.ts';
 
 // The field a sign-in problem is about: a wrong card or PIN cannot be told
 // apart (on purpose), so both; a blocked card or an outage is no field's.

@@ -10,11 +10,14 @@ import Provider, {
 import type { Client, Config } from '../config/config.ts';
 import { describeError } from '../errors.ts';
 import type { Library } from '../libraries/library.ts';
+import { walkInLibrary } from '../libraries/walk-in.ts';
 import { LOCALES } from '../locale.ts';
 import type { Logger } from '../log.ts';
 import type { Consents } from '../policy/consent.ts';
-import { CLAIMS, RELEASABLE, requestedReleases } from '../policy/release.ts';
+import { CLAIMS, RELEASABLE } from '../policy/release.ts';
 import type { ReleaseLog } from '../policy/release-log.ts';
+import { recordReleases } from '../policy/release-recording.ts';
+import { requestOf } from '../policy/requested.ts';
 import type { VendorPolicies } from '../policy/vendors.ts';
 import type { Keys } from '../security/keys.ts';
 import type { StatsRecorder } from '../stats/recorder.ts';
@@ -24,13 +27,12 @@ import type { Views } from '../views.ts';
 import { type Accounts, findAccount, type LoadedAccount } from './account.ts';
 import { accountClientMetadata } from './account-client.ts';
 import { authorizationChecks } from './authorization-checks.ts';
-import { applyToGrant, IMPLICIT_SCOPES, requestOf } from './grants.ts';
+import { applyToGrant, IMPLICIT_SCOPES } from './grants.ts';
 import { SHARED_COMPUTER } from './interaction-step.ts';
 import { outboundFetch } from './outbound.ts';
 import type { Pseudonyms } from './pseudonyms.ts';
 import { initialAccessTokenUses, registrationProblem } from './registration.ts';
 import { renderError } from './render-error.ts';
-import { walkInLibrary } from './walk-in.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -288,37 +290,18 @@ export function createProvider(deps: ProviderDeps): Provider {
     );
   });
 
-  // The patron's own record of what each vendor received, written when the
-  // vendor redeems the code (that is when it receives the claims), before
-  // the token response leaves: a "forget me" right after cannot race it.
-  provider.use(async (ctx, next) => {
-    await next();
-    const { oidc } = ctx as KoaContextWithOIDC;
-    if (oidc?.route !== 'token' || ctx.status !== 200) return;
-    const code = oidc.entities.AuthorizationCode;
-    const clientId = oidc.client?.clientId;
-    if (!code?.accountId || !clientId || walkInLibrary(code.accountId)) return;
-    const accountId = code.accountId;
-    const request = requestOf({ scope: code.scope, claims: code.claims ? JSON.stringify(code.claims) : undefined });
-    try {
-      const record = await accounts.get(accountId);
-      // The library's own usage statistics: a sign-in counts when it
-      // reaches the vendor. One store update, beside the release log.
-      const counted =
-        record &&
-        stats
-          ?.record(record.library, clientId, accountId)
-          .catch((error: unknown) => log.error({ event: 'stats', err: error }, 'stats: sign-in not counted'));
-      const retention = libraries.get(record?.library ?? '')?.retention.releaseLog ?? config.retention.releaseLog;
-      const allowed = await consents.allowed(accountId, clientId);
-      const policy = (await policies.get(clientId)).release;
-      const received = requestedReleases(policy, request.scopes, request.claims).filter((r) => allowed.includes(r));
-      await releaseLog.record(accountId, clientId, received, retention);
-      await counted;
-    } catch (error) {
-      log.error({ event: 'release_log', err: error }, 'privacy: release log not written');
-    }
-  });
+  provider.use(
+    recordReleases({
+      accounts,
+      libraries,
+      consents,
+      policies,
+      releaseLog,
+      retentionDays: config.retention.releaseLog,
+      stats,
+      log,
+    }),
+  );
 
   return provider;
 }

@@ -3,10 +3,10 @@
 import type { Realm } from '../config/config.ts';
 import { PatronymError } from '../errors.ts';
 import type { Library } from '../libraries/library.ts';
+import { walkInLibrary } from '../libraries/walk-in.ts';
 import { derivePseudonym } from '../pseudonym/derive.ts';
 import { sectorOf } from '../pseudonym/sector.ts';
 import type { Accounts, KnownAccount } from './account.ts';
-import { walkInLibrary } from './walk-in.ts';
 
 export interface ClientLike {
   sectorIdentifierUri?: string | undefined;
