@@ -130,7 +130,11 @@ export function parseMessage(frame: Uint8Array, encoding: Sip2Encoding): ParseRe
   let end = frame.length;
   let checksummed = false;
   let seq: number | undefined;
-  if (end >= 6 && frame[end - 6] === 0x41 && frame[end - 5] === 0x5a) {
+  // A trailer is "AZ" and four hex digits. Without the hex test, a message
+  // sent without error detection whose last field reads "…AZ|AA|" would be
+  // taken for a damaged one (encoded fields always end in "|", never a digit).
+  const hex = (i: number) => /[0-9A-Fa-f]/.test(String.fromCharCode(frame[i] ?? 0));
+  if (end >= 6 && frame[end - 6] === 0x41 && frame[end - 5] === 0x5a && [4, 3, 2, 1].every((k) => hex(end - k))) {
     if (!verifyChecksum(frame)) return { ok: false, problem: 'checksum', detail: 'checksum does not match' };
     checksummed = true;
     end -= 6;

@@ -29,6 +29,16 @@ const message = replyCode.chain((code) =>
 );
 
 describe('sip2 message properties', () => {
+  it('does not take a last field ending in "AZ" for a checksum trailer (found by the property below)', () => {
+    const m = {
+      code: '64',
+      fixed: ' '.repeat(FIXED_LENGTHS['64'] ?? 0),
+      fields: [['AA', 'Z'] as [string, string], ['AA', ''] as [string, string]],
+    };
+    const bytes = encodeMessage(m, { encoding: 'utf-8', errorDetection: false, seq: 0 });
+    expect(parseMessage(bytes.subarray(0, -1), 'utf-8')).toEqual({ ok: true, checksummed: false, message: m });
+  });
+
   it('parsing any bytes never throws', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 400 }), fc.constantFrom(...SIP2_ENCODINGS), (bytes, encoding) => {
