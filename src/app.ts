@@ -5,10 +5,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
-import { errors as oidcErrors } from 'oidc-provider';
 import { createAuthenticator } from './auth/registry.ts';
 import type { Config } from './config/config.ts';
-import { describeError } from './errors.ts';
+import { errorPages } from './error-pages.ts';
 import { Readiness, type ReadinessOptions } from './health.ts';
 import { libraryAssets } from './libraries/assets.ts';
 import { addressRanges, buildLibraries, type Library } from './libraries/library.ts';
@@ -38,7 +37,7 @@ import { StatsRecorder } from './stats/recorder.ts';
 import type { Store } from './store/store.ts';
 import { buttonRoutes } from './vendors/button.ts';
 import { developersRoutes } from './vendors/developers.ts';
-import { createViews, sendError, VIEWS_DIR, type Views } from './views.ts';
+import { createViews, VIEWS_DIR } from './views.ts';
 
 export interface AppDeps {
   config: Config;
@@ -59,35 +58,6 @@ export interface Broker {
   provider: Provider;
   libraries: ReadonlyMap<string, Library>;
   close(): Promise<void>;
-}
-
-// Errors from our own routes become a catalogue sentence for the patron and a
-// log line for the sysadmin; never a stack trace on a page.
-function errorPages(views: Views, log: Logger): Middleware {
-  return async (ctx, next) => {
-    try {
-      await next();
-      if (ctx.status === 404 && ctx.body == null && ctx.method === 'GET') sendError(ctx, views, 404, 'error.not-found');
-    } catch (error) {
-      const status = (error as { status?: number }).status ?? 500;
-      if (error instanceof oidcErrors.SessionNotFound || error instanceof oidcErrors.InvalidRequest) {
-        log.info(
-          { event: 'interaction_expired', path: ctx.path, reason: describeError(error) },
-          'interaction: expired or replayed',
-        );
-        sendError(ctx, views, 400, 'error.expired', 'session_not_found');
-      } else if (status === 413) {
-        log.info({ event: 'request_too_large', path: ctx.path }, 'http: request body too large');
-        sendError(ctx, views, 413, 'error.too-large', 'request_too_large');
-      } else if (status >= 400 && status < 500) {
-        log.info({ event: 'bad_request', path: ctx.path, status, reason: describeError(error) }, 'http: bad request');
-        sendError(ctx, views, status, 'outcome.bad-form', 'invalid_request');
-      } else {
-        log.error({ event: 'server_error', path: ctx.path, err: error }, 'http: unhandled error');
-        sendError(ctx, views, 500, 'error.server', 'server_error');
-      }
-    }
-  };
 }
 
 // /metrics for Prometheus, only to the configured address ranges.

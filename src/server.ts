@@ -8,7 +8,7 @@ import { authenticatorKinds } from './auth/registry.ts';
 import type { Config } from './config/config.ts';
 import { ConfigError, parseConfig } from './config/load.ts';
 import { readYamlOffThread } from './config/read-yaml.ts';
-import { describeError } from './errors.ts';
+import { describeError, PatronymError } from './errors.ts';
 import type { ReadinessOptions } from './health.ts';
 import { libraryCounts } from './libraries/library.ts';
 import type { Logger } from './log.ts';
@@ -116,7 +116,8 @@ export function createBrokerServer(deps: ServerDeps): BrokerServer {
           // pseudonym and every PIN hash depends on them).
           for (const name of ['accountKey', 'pairwiseKey', 'pinPepper'] as const) {
             if (!nextKeys[name].equals(keys[name])) {
-              throw new Error(
+              throw new PatronymError(
+                'keys_changed',
                 `keys: ${name} differs from the running one; refusing (it would change every pseudonym or PIN check)`,
               );
             }

@@ -36,7 +36,7 @@ export function resolveSecret(ref: SecretRef, where: string, env: NodeJS.Process
   }
   try {
     const value = readFileSync(ref.file, 'utf8').trim();
-    if (!value) throw new Error('file is empty');
+    if (!value) throw new PatronymError('config_secret_missing', 'file is empty');
     return value;
   } catch (error) {
     throw new PatronymError(

@@ -6,6 +6,7 @@ import { BlockList, isIPv6 } from 'node:net';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { Library as LibraryConfig, Realm, ResolvedAuthenticator } from '../config/config.ts';
 import { compilePattern, isRegexPattern } from '../config/patterns.ts';
+import { PatronymError } from '../errors.ts';
 
 export function addressRanges(ranges: readonly string[]): (ip: string) => boolean {
   const list = new BlockList();
@@ -70,7 +71,8 @@ export function buildLibraries(
   const libraries = new Map(
     configs.map((config): [string, Library] => {
       const realm = realmById.get(config.realm);
-      if (!realm) throw new Error(`libraries: realm "${config.realm}" of "${config.id}" is not defined`);
+      if (!realm)
+        throw new PatronymError('realm_unknown', `libraries: realm "${config.realm}" of "${config.id}" is not defined`);
       const matchers = config.cardPatterns.map(compilePattern);
       const walkIn = addressRanges(config.walkIn?.ranges ?? []);
       return [

@@ -9,6 +9,7 @@
 // until `patronym clients approve`. The approval is for the name the
 // sysadmin saw: a vendor that renames itself (RFC 7592) waits again.
 import type { Client } from '../config/config.ts';
+import { PatronymError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import { RELEASABLE, type Releasable } from './release.ts';
 
@@ -49,7 +50,7 @@ export class VendorPolicies {
   // the approval (one atomic update, so a concurrent approve is not lost).
   async set(clientId: string, policy: VendorPolicy): Promise<void> {
     if (this.#configured.has(clientId))
-      throw new Error(`policy: "${clientId}" is configured in the file; change it there`);
+      throw new PatronymError('client_configured', `policy: "${clientId}" is configured in the file; change it there`);
     await this.#store?.update(MODEL, clientId, (current) => ({
       ...current,
       release: [...policy.release],
@@ -60,7 +61,10 @@ export class VendorPolicies {
   // Approves a registered vendor under the name it has now (null: none).
   async approve(clientId: string, name: string | null): Promise<void> {
     if (this.#configured.has(clientId))
-      throw new Error(`policy: "${clientId}" is configured in the file; it needs no approval`);
+      throw new PatronymError(
+        'client_configured',
+        `policy: "${clientId}" is configured in the file; it needs no approval`,
+      );
     await this.#store?.update(MODEL, clientId, (current) => ({
       release: [],
       walkIn: false,

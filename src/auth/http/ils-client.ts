@@ -13,8 +13,11 @@ import type { HttpOptions } from './options.ts';
 // An ILS could answer with a huge page; a patron record fits in far less.
 const BODY_LIMIT = 1024 * 1024;
 
-export class IlsUnavailable extends Error {
+export class IlsUnavailable extends PatronymError {
   override name = 'IlsUnavailable';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('ils_unavailable', message, options);
+  }
 }
 
 export interface IlsRequest {
@@ -101,6 +104,7 @@ export class IlsClient {
   async request(r: IlsRequest): Promise<IlsResponse> {
     const attempts = r.idempotent ? 1 + this.#retries : 1;
     let last = '';
+    let lastError: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
         const response = await this.#once(r);
@@ -109,9 +113,12 @@ export class IlsClient {
         last = `HTTP ${response.status}`;
       } catch (error) {
         last = causeOf(error, this.#timeoutMs / 1000);
+        lastError = error;
       }
     }
-    throw new IlsUnavailable(`${this.where(r.label)}: ${last}${attempts > 1 ? ` (${attempts} attempts)` : ''}`);
+    throw new IlsUnavailable(`${this.where(r.label)}: ${last}${attempts > 1 ? ` (${attempts} attempts)` : ''}`, {
+      cause: lastError,
+    });
   }
 
   async #once(r: IlsRequest): Promise<IlsResponse> {
@@ -132,7 +139,7 @@ export class IlsClient {
       size += (chunk as Buffer).length;
       if (size > BODY_LIMIT) {
         response.body.destroy();
-        throw new Error(`answer larger than ${BODY_LIMIT} bytes`);
+        throw new IlsUnavailable(`answer larger than ${BODY_LIMIT} bytes`);
       }
       chunks.push(chunk as Buffer);
     }

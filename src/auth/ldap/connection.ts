@@ -6,7 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import ldap from 'ldapjs';
-import { describeError } from '../../errors.ts';
+import { describeError, PatronymError } from '../../errors.ts';
 import { encodeFilter, parseFilter } from './filter.ts';
 import { resultName } from './result-codes.ts';
 
@@ -23,23 +23,23 @@ export interface Target {
 
 // The connection is unusable, or could not be made; the message is
 // `<server> <reason>`, the cause a sysadmin reads.
-export class LdapTransportError extends Error {
+export class LdapTransportError extends PatronymError {
   override readonly name = 'LdapTransportError';
   readonly server: string;
   readonly reason: string;
-  constructor(server: string, reason: string) {
-    super(server === '' ? reason : `${server} ${reason}`);
+  constructor(server: string, reason: string, cause?: unknown) {
+    super('ldap_transport', server === '' ? reason : `${server} ${reason}`, { cause });
     this.server = server;
     this.reason = reason;
   }
 }
 
 // The server answered an operation with a failure result code.
-export class LdapResultError extends Error {
+export class LdapResultError extends PatronymError {
   override readonly name = 'LdapResultError';
   readonly resultCode: number;
-  constructor(resultCode: number, message: string) {
-    super(message);
+  constructor(resultCode: number, message: string, cause?: unknown) {
+    super('ldap_result', message, { cause });
     this.resultCode = resultCode;
   }
 }
@@ -158,7 +158,7 @@ export class LdapConnection {
         error instanceof Error && error.message === 'connection timeout'
           ? Object.assign(error, { name: 'ConnectionError' })
           : error;
-      throw new LdapTransportError(target.server, transportReason(e, 'connect', target.connectTimeoutMs));
+      throw new LdapTransportError(target.server, transportReason(e, 'connect', target.connectTimeoutMs), error);
     }
     if (target.startTls) {
       try {
@@ -179,7 +179,7 @@ export class LdapConnection {
             : code === 'ETIMEDOUT'
               ? `starttls timed out after ${target.connectTimeoutMs / 1000}s`
               : transportReason(error, 'starttls');
-        throw new LdapTransportError(target.server, reason);
+        throw new LdapTransportError(target.server, reason, error);
       }
     }
     const connection = new LdapConnection(target, client);
@@ -226,10 +226,10 @@ export class LdapConnection {
       }
       if (isTransport(error)) {
         this.destroy();
-        throw new LdapTransportError(this.server, transportReason(error, what));
+        throw new LdapTransportError(this.server, transportReason(error, what), error);
       }
       const e = error as { code: number; message?: string };
-      throw new LdapResultError(e.code, String(e.message ?? ''));
+      throw new LdapResultError(e.code, String(e.message ?? ''), error);
     }
   }
 

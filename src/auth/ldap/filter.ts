@@ -4,6 +4,7 @@
 // (`(uid=\2a)` goes out as the five bytes `\2a`), so an escaped value would
 // never match, and an administrator's `\2c` in a group DN would silently
 // fail. Pure; tested with tables and properties.
+import { PatronymError } from '../../errors.ts';
 
 export type Filter =
   | { type: 'and' | 'or'; filters: Filter[] }
@@ -13,8 +14,11 @@ export type Filter =
   | { type: 'substrings'; attribute: string; initial?: Buffer; any: Buffer[]; final?: Buffer }
   | { type: 'extensible'; attribute?: string; rule?: string; dnAttributes: boolean; value: Buffer };
 
-export class FilterSyntaxError extends Error {
+export class FilterSyntaxError extends PatronymError {
   override readonly name = 'FilterSyntaxError';
+  constructor(message: string) {
+    super('ldap_filter_syntax', message);
+  }
 }
 
 // RFC 4512 section 2.5: descr or numericoid, then options.

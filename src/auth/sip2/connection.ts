@@ -15,6 +15,7 @@
 // for the late reply to pass (docs/sip2.md, "The server's last reply").
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
+import { PatronymError } from '../../errors.ts';
 import type { Sip2Encoding } from './encoding.ts';
 import { encodingHint } from './encoding-hint.ts';
 import { encodeMessage, Framer, parseMessage, type Sip2Message, type Sip2Request } from './message.ts';
@@ -44,12 +45,12 @@ export type FailureKind = 'connect' | 'tls' | 'timeout' | 'closed' | 'protocol' 
 
 // Why a server could not answer. The message is for the sysadmin's log and
 // never carries message content (which may hold a card or PIN).
-export class Sip2Failure extends Error {
+export class Sip2Failure extends PatronymError {
   readonly kind: FailureKind;
   // The message without "sip2: <server>", to quote in another one.
   readonly what: string;
-  constructor(kind: FailureKind, endpoint: Endpoint, what: string) {
-    super(`sip2: ${endpoint.label} ${what}`);
+  constructor(kind: FailureKind, endpoint: Endpoint, what: string, cause?: unknown) {
+    super('sip2_failure', `sip2: ${endpoint.label} ${what}`, { cause });
     this.name = 'Sip2Failure';
     this.kind = kind;
     this.what = what;
@@ -135,7 +136,7 @@ export class Sip2Connection {
       );
       const onError = (error: Error) => {
         const { kind, what } = describeSocketError(error);
-        fail(new Sip2Failure(kind, endpoint, what));
+        fail(new Sip2Failure(kind, endpoint, what, error));
       };
       const onClose = () => fail(new Sip2Failure('connect', endpoint, 'connection closed during set-up'));
       socket.once('error', onError);

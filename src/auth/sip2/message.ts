@@ -3,6 +3,8 @@
 //
 // A message is a 2-digit code, fixed-length fields with no separators,
 // variable fields `XXvalue|`, optionally `AY<seq>AZ<checksum>`, then CR.
+
+import { PatronymError } from '../../errors.ts';
 import { decodeText, encodeText, type Sip2Encoding } from './encoding.ts';
 
 export interface Sip2Message {
@@ -81,12 +83,12 @@ export function valueProblem(value: string, encoding: Sip2Encoding): ValueProble
   return undefined;
 }
 
-export class Sip2EncodeError extends Error {
+export class Sip2EncodeError extends PatronymError {
   readonly tag: string;
   readonly problem: ValueProblem;
   constructor(tag: string, problem: ValueProblem) {
     // Names the field, never its value: the value may be a card or a PIN.
-    super(`sip2: field ${tag} cannot be sent (${problem})`);
+    super('sip2_encode', `sip2: field ${tag} cannot be sent (${problem})`);
     this.name = 'Sip2EncodeError';
     this.tag = tag;
     this.problem = problem;
@@ -193,7 +195,7 @@ export class Framer {
       data = data.subarray(cr + 1);
     }
     if (data.length === 1 && data[0] === 0x0a) data = Buffer.alloc(0);
-    if (data.length > this.#max) throw new Error(`frame longer than ${this.#max} bytes`);
+    if (data.length > this.#max) throw new PatronymError('sip2_failure', `sip2: frame longer than ${this.#max} bytes`);
     this.#pending = Buffer.from(data);
     return frames;
   }
