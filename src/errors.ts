@@ -60,6 +60,8 @@ const CODES = {
   ldap_transport: OUTAGE,
   ldap_result: INTERNAL,
   ldap_filter_syntax: INTERNAL,
+  // The installed ldapjs lacks what lockout detection needs (auth/ldap/bind-controls.ts).
+  ldap_client_unsupported: INTERNAL,
   sip2_failure: OUTAGE,
   sip2_encode: INTERNAL,
   ils_unavailable: OUTAGE,

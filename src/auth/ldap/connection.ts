@@ -7,6 +7,7 @@ import type { EventEmitter } from 'node:events';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import ldap from 'ldapjs';
 import { describeError, PatronymError } from '../../errors.ts';
+import { type ResponseControl, watchBindResponses } from './bind-controls.ts';
 import { encodeFilter, parseFilter } from './filter.ts';
 import { resultName } from './result-codes.ts';
 
@@ -63,16 +64,11 @@ interface RawEntry {
   objectName: { toString(): string } | null;
   attributes: RawAttribute[];
 }
-interface RawMessage {
-  type?: string;
-  controls?: { type: string; value?: { error?: number } }[];
-}
 interface RawClient extends EventEmitter {
   bind(dn: string, password: string, controls: unknown[], cb: (err: Error | null) => void): void;
   search(base: object, options: object, controls: unknown[], cb: (err: Error | null, res: EventEmitter) => void): void;
   starttls(options: TlsOptions, controls: unknown[], cb: (err: Error | null) => void): void;
   destroy(err?: Error): void;
-  _tracker?: { parser?: EventEmitter };
 }
 
 const PPOLICY_OID = '1.3.6.1.4.1.42.2.27.8.5.1';
@@ -122,7 +118,7 @@ export class LdapConnection {
   readonly #client: RawClient;
   readonly #timeoutMs: number;
   #alive = true;
-  #lastBindControls: RawMessage['controls'] = [];
+  #lastBindControls: ResponseControl[] = [];
 
   private constructor(target: Target, client: RawClient) {
     this.server = target.server;
@@ -183,22 +179,20 @@ export class LdapConnection {
       }
     }
     const connection = new LdapConnection(target, client);
-    connection.#watchBindResponses();
+    try {
+      // Bind connections carry one operation at a time, so "last" is "ours".
+      watchBindResponses(client, (controls) => {
+        connection.#lastBindControls = controls;
+      });
+    } catch (error) {
+      client.destroy();
+      throw error;
+    }
     return connection;
   }
 
   get alive(): boolean {
     return this.#alive;
-  }
-
-  // ldapjs drops response controls from failed results; the password
-  // policy control on a refused bind is exactly the one we need, so read
-  // bind responses off the parser before ldapjs turns them into errors.
-  // Bind connections carry one operation at a time, so "last" is "ours".
-  #watchBindResponses(): void {
-    this.#client._tracker?.parser?.prependListener('message', (message: RawMessage) => {
-      if (message?.type === 'BindResponse') this.#lastBindControls = message.controls ?? [];
-    });
   }
 
   #die(): void {

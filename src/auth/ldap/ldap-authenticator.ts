@@ -10,9 +10,10 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { resolveSecret } from '../../config/load.ts';
-import { PatronymError } from '../../errors.ts';
+import { describeError, PatronymError } from '../../errors.ts';
 import type { AuthenticatorContext } from '../authenticator.ts';
 import { type Authenticator, type AuthResult, type Credentials, denied, unavailable } from '../authenticator.ts';
+import { ldapClientSelfCheck } from './bind-controls.ts';
 import { failedBindOutcome } from './bind-outcome.ts';
 import { canonicalLdapCard } from './card-matching.ts';
 import { type Entry, type LdapConnection, LdapResultError, LdapTransportError, type Target } from './connection.ts';
@@ -47,11 +48,17 @@ export class LdapAuthenticator implements Authenticator {
   readonly #binds: BindPool;
   readonly #now: () => number;
   readonly #readAttributes: string[];
+  // Rejects when the installed ldapjs cannot tell a locked account from a
+  // wrong PIN (bind-controls.ts): then every sign-in is refused as an
+  // outage and the sysadmin is told at start-up.
+  readonly #clientReady: Promise<void>;
 
   constructor(id: string, options: LdapOptions, context: AuthenticatorContext) {
     this.id = id;
     this.#options = options;
     this.#now = context.now ?? Date.now;
+    this.#clientReady = ldapClientSelfCheck();
+    this.#clientReady.catch((error: unknown) => context.warn(`ldap "${id}": ${describeError(error)}`));
     this.#search = searchOf(options);
     if (options.bindDn !== undefined && options.bindPassword !== undefined) {
       this.#service = {
@@ -108,6 +115,7 @@ export class LdapAuthenticator implements Authenticator {
       // unauthenticated bind, which servers report as success.
       if (typeof pin !== 'string' || pin.trim() === '') return denied('bad-credentials', 'empty PIN');
       if (typeof card !== 'string' || card === '') return denied('unknown-card', 'empty card');
+      await this.#clientReady;
       return this.#options.mode === 'search'
         ? await this.#searchThenBind(card, pin)
         : await this.#directBind(card, pin);
@@ -217,6 +225,7 @@ export class LdapAuthenticator implements Authenticator {
   }
 
   async check(): Promise<string> {
+    await this.#clientReady;
     const lines: string[] = [];
     let failed = 0;
     for (const target of this.#connector.targets) {
