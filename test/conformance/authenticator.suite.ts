@@ -71,8 +71,11 @@ export function authenticatorSuite(
     it('accepts an active patron with a stable, non-empty stableId', async () => {
       const first = await h.authenticator.authenticate(h.fixture.active);
       const second = await h.authenticator.authenticate(h.fixture.active);
+      // Both asserted before narrowing: a second sign-in that fails must fail
+      // the case, not end it early as a pass.
       expect(first.kind).toBe('ok');
-      if (first.kind !== 'ok' || second.kind !== 'ok') return;
+      expect(second.kind).toBe('ok');
+      if (first.kind !== 'ok' || second.kind !== 'ok') throw new Error('unreachable: both asserted ok above');
       expect(first.patron.stableId).not.toBe('');
       expect(second.patron.stableId).toBe(first.patron.stableId);
       const other = await h.authenticator.authenticate(h.fixture.otherActive);
