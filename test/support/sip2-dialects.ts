@@ -11,6 +11,7 @@
 // - broken:    koha, but an unknown card gets neither BL nor CQ and blank
 //              status flags: a client that treats a missing CQ as "not N"
 //              lets made-up cards in.
+import { CONFORMANCE_CARDS } from '../conformance/cards.ts';
 
 export type Sip2Dialect = 'koha' | 'evergreen' | 'polaris' | 'broken';
 export const SIP2_DIALECTS: readonly Sip2Dialect[] = ['koha', 'evergreen', 'polaris', 'broken'];
@@ -72,12 +73,7 @@ export const SIP2_PATRONS: readonly SimPatron[] = [
 ];
 
 export const SIP2_CARDS = {
-  active: { card: '21234000000001', pin: '1234' },
-  otherActive: { card: '21234000000002', pin: '2345' },
-  wrongPin: { card: '21234000000001', pin: '9999' },
-  unknownCard: { card: '29999999999999', pin: '1234' },
-  blocked: { card: '21234000000003', pin: '3456' },
-  expired: { card: '21234000000004', pin: '4567' },
+  ...CONFORMANCE_CARDS,
   blockedByFees: { card: '21234000000005', pin: '5678' },
   noPin: { card: '21234000000006', pin: '' },
 } as const;

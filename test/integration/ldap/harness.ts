@@ -4,16 +4,10 @@
 import { LdapAuthenticator } from '../../../src/auth/ldap/ldap-authenticator.ts';
 import { ldapOptionsSchema } from '../../../src/auth/ldap/options.ts';
 import type { AuthenticatorFixture } from '../../conformance/authenticator.suite.ts';
+import { CONFORMANCE_CARDS } from '../../conformance/cards.ts';
 import type { Slapd } from '../../support/slapd.ts';
 
-export const FIXTURE: AuthenticatorFixture = {
-  active: { card: '21234000000001', pin: '1234' },
-  otherActive: { card: '21234000000002', pin: '2345' },
-  wrongPin: { card: '21234000000001', pin: '9999' },
-  unknownCard: { card: '21234999999999', pin: '1234' },
-  blocked: { card: '21234000000003', pin: '3456' },
-  expired: { card: '21234000000004', pin: '4567' },
-};
+export const FIXTURE: AuthenticatorFixture = CONFORMANCE_CARDS;
 export const LOCKED = { card: '21234000000005', pin: '5678' };
 export const DUPLICATE = { card: '21234000000006', pin: '1111' };
 export const FUTURE_EXPIRY = { card: '21234000000007', pin: '6789' };

@@ -6,6 +6,7 @@ import { FileAuthenticator } from '../../../src/auth/file/file-authenticator.ts'
 import { hashPin, verifyPin } from '../../../src/auth/file/pin-hash.ts';
 import { writeDemoPatrons } from '../../../src/cli/commands/demo.ts';
 import { authenticatorSuite } from '../../conformance/authenticator.suite.ts';
+import { CONFORMANCE_CARDS } from '../../conformance/cards.ts';
 
 const pepper = Buffer.alloc(32, 7);
 const dir = mkdtempSync(join(tmpdir(), 'patronym-file-'));
@@ -18,14 +19,7 @@ authenticatorSuite('file', async () => {
   const authenticator = make(path);
   return {
     authenticator,
-    fixture: {
-      active: { card: '21234000000001', pin: '1234' },
-      otherActive: { card: '21234000000002', pin: '2345' },
-      wrongPin: { card: '21234000000001', pin: '9999' },
-      unknownCard: { card: '29999999999999', pin: '1234' },
-      blocked: { card: '21234000000003', pin: '3456' },
-      expired: { card: '21234000000004', pin: '4567' },
-    },
+    fixture: CONFORMANCE_CARDS,
     unreachable: async () => {
       const gone = join(dir, 'gone.yaml');
       await writeDemoPatrons(gone, pepper);
