@@ -71,7 +71,10 @@ describe('security', () => {
       const locked = await attempt(card, '2345', '203.0.113.7');
       expect(locked.leftFor).toBeUndefined();
       expect(locked.response.status).toBe(429);
-      expect(locked.response.headers.get('retry-after')).toBe('900');
+      // Seconds left of the 15-minute lock: a loaded machine may take a second or two.
+      const retryAfter = Number(locked.response.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThanOrEqual(890);
+      expect(retryAfter).toBeLessThanOrEqual(900);
       expect(locked.body).toContain('locked for 15 minutes');
       const line = b.logs.map((l) => JSON.parse(l)).find((l) => l.outcome === 'throttled');
       expect(line).toMatchObject({ scope: 'card', library: 'springfield' });
