@@ -3,11 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlmaAuthenticator } from '../../../../src/auth/alma/alma-authenticator.ts';
 import { almaOptionsSchema } from '../../../../src/auth/alma/options.ts';
-import { authenticatorSuite } from '../../../conformance/authenticator.suite.ts';
 import { ALMA_KEY, startAlmaSimulator } from '../../../support/ils-alma.ts';
+import { ilsConformance } from '../../../support/ils-conformance.ts';
 import { ILS_CARDS, type IlsSimulator } from '../../../support/ils-http.ts';
-
-const { noPin: _noPin, blockedByFees: _fees, ...FIXTURE } = ILS_CARDS;
 
 function almaFor(sim: Pick<IlsSimulator, 'baseUrl'>, input: Record<string, unknown> = {}): AlmaAuthenticator {
   const options = almaOptionsSchema.parse({
@@ -20,23 +18,7 @@ function almaFor(sim: Pick<IlsSimulator, 'baseUrl'>, input: Record<string, unkno
   return new AlmaAuthenticator('springfield-alma', options);
 }
 
-authenticatorSuite('alma', async () => {
-  let sim = await startAlmaSimulator();
-  const port = sim.port;
-  const authenticator = almaFor(sim);
-  return {
-    authenticator,
-    fixture: FIXTURE,
-    unreachable: async () => {
-      await sim.stop();
-      return authenticator;
-    },
-    restore: async () => {
-      sim = await startAlmaSimulator({ port });
-    },
-    teardown: () => sim.stop(),
-  };
-});
+ilsConformance('alma', startAlmaSimulator, (sim) => almaFor(sim));
 
 describe('alma authenticator', () => {
   let sim: IlsSimulator;

@@ -4,11 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cqlString } from '../../../../src/auth/folio/cql.ts';
 import { FolioAuthenticator } from '../../../../src/auth/folio/folio-authenticator.ts';
 import { folioOptionsSchema } from '../../../../src/auth/folio/options.ts';
-import { authenticatorSuite } from '../../../conformance/authenticator.suite.ts';
+import { ilsConformance } from '../../../support/ils-conformance.ts';
 import { FOLIO_USER, type FolioSimulator, startFolioSimulator } from '../../../support/ils-folio.ts';
 import { ILS_CARDS, ILS_PATRONS } from '../../../support/ils-http.ts';
-
-const { noPin: _noPin, blockedByFees: _fees, ...FIXTURE } = ILS_CARDS;
 
 function folioFor(sim: Pick<FolioSimulator, 'baseUrl'>, input: Record<string, unknown> = {}): FolioAuthenticator {
   const options = folioOptionsSchema.parse({
@@ -21,23 +19,7 @@ function folioFor(sim: Pick<FolioSimulator, 'baseUrl'>, input: Record<string, un
   return new FolioAuthenticator('springfield-folio', options);
 }
 
-authenticatorSuite('folio', async () => {
-  let sim = await startFolioSimulator();
-  const port = sim.port;
-  const authenticator = folioFor(sim);
-  return {
-    authenticator,
-    fixture: FIXTURE,
-    unreachable: async () => {
-      await sim.stop();
-      return authenticator;
-    },
-    restore: async () => {
-      sim = await startFolioSimulator({ port });
-    },
-    teardown: () => sim.stop(),
-  };
-});
+ilsConformance('folio', startFolioSimulator, (sim) => folioFor(sim));
 
 describe('folio authenticator', () => {
   let sim: FolioSimulator;

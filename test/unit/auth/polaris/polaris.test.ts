@@ -5,11 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { polarisOptionsSchema } from '../../../../src/auth/polaris/options.ts';
 import { PolarisAuthenticator } from '../../../../src/auth/polaris/polaris-authenticator.ts';
 import { papiDay, papiSignature } from '../../../../src/auth/polaris/signature.ts';
-import { authenticatorSuite } from '../../../conformance/authenticator.suite.ts';
+import { ilsConformance } from '../../../support/ils-conformance.ts';
 import { ILS_CARDS } from '../../../support/ils-http.ts';
 import { POLARIS_KEY, type PolarisSimulator, startPolarisSimulator } from '../../../support/ils-polaris.ts';
-
-const { noPin: _noPin, blockedByFees: _fees, ...FIXTURE } = ILS_CARDS;
 
 function polarisFor(
   sim: Pick<PolarisSimulator, 'apiUrl'>,
@@ -26,23 +24,7 @@ function polarisFor(
   return new PolarisAuthenticator('springfield-polaris', options, now ? { now } : {});
 }
 
-authenticatorSuite('polaris', async () => {
-  let sim = await startPolarisSimulator();
-  const port = sim.port;
-  const authenticator = polarisFor(sim);
-  return {
-    authenticator,
-    fixture: FIXTURE,
-    unreachable: async () => {
-      await sim.stop();
-      return authenticator;
-    },
-    restore: async () => {
-      sim = await startPolarisSimulator({ port });
-    },
-    teardown: () => sim.stop(),
-  };
-});
+ilsConformance('polaris', startPolarisSimulator, (sim) => polarisFor(sim));
 
 describe('polaris signature and dates', () => {
   it('signs METHOD + URI + date with HMAC-SHA1 (a vector computed with openssl)', () => {

@@ -3,11 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sierraOptionsSchema } from '../../../../src/auth/sierra/options.ts';
 import { SierraAuthenticator } from '../../../../src/auth/sierra/sierra-authenticator.ts';
-import { authenticatorSuite } from '../../../conformance/authenticator.suite.ts';
+import { ilsConformance } from '../../../support/ils-conformance.ts';
 import { ILS_CARDS } from '../../../support/ils-http.ts';
 import { SIERRA_CLIENT, type SierraSimulator, startSierraSimulator } from '../../../support/ils-sierra.ts';
-
-const { noPin: _noPin, blockedByFees: _fees, ...FIXTURE } = ILS_CARDS;
 
 function sierraFor(sim: Pick<SierraSimulator, 'apiUrl'>, input: Record<string, unknown> = {}): SierraAuthenticator {
   const options = sierraOptionsSchema.parse({
@@ -20,23 +18,7 @@ function sierraFor(sim: Pick<SierraSimulator, 'apiUrl'>, input: Record<string, u
   return new SierraAuthenticator('springfield-sierra', options);
 }
 
-authenticatorSuite('sierra', async () => {
-  let sim = await startSierraSimulator();
-  const port = sim.port;
-  const authenticator = sierraFor(sim);
-  return {
-    authenticator,
-    fixture: FIXTURE,
-    unreachable: async () => {
-      await sim.stop();
-      return authenticator;
-    },
-    restore: async () => {
-      sim = await startSierraSimulator({ port });
-    },
-    teardown: () => sim.stop(),
-  };
-});
+ilsConformance('sierra', startSierraSimulator, (sim) => sierraFor(sim));
 
 describe('sierra authenticator', () => {
   let sim: SierraSimulator;
