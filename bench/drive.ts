@@ -8,8 +8,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, realpathSync } from 'node:fs';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { CookieJar, formField } from '../test/support/broker.ts';
+import { formField } from '../test/support/broker.ts';
 import { type LoadResult, percentile } from './login-load.ts';
+import { browserWalk } from './walk.ts';
 
 export interface DriveOptions {
   origins: string[];
@@ -43,7 +44,6 @@ async function discover(origin: string): Promise<Endpoints> {
 }
 
 async function signIn(o: DriveOptions, origin: string, card: string, pin: string, e: Endpoints): Promise<void> {
-  const jar = new CookieJar();
   const verifier = randomBytes(32).toString('base64url');
   const nonce = randomBytes(16).toString('base64url');
   const query = new URLSearchParams({
@@ -56,28 +56,7 @@ async function signIn(o: DriveOptions, origin: string, card: string, pin: string
     state: randomBytes(8).toString('base64url'),
     nonce,
   });
-  const get = async (url: string, init: RequestInit = {}) => {
-    const response = await fetch(url, {
-      ...init,
-      redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), cookie: jar.header() },
-    });
-    jar.store(response);
-    return response;
-  };
-  // Follows redirects on this origin until the vendor's callback (the code)
-  // or a page (its body).
-  const walk = async (url: string, init?: RequestInit) => {
-    let response = await get(url, init);
-    for (let hop = 0; hop < 10 && response.status >= 300 && response.status < 400; hop++) {
-      const location = new URL(response.headers.get('location') ?? '', origin);
-      await response.arrayBuffer();
-      if (location.href.startsWith(o.client.redirect))
-        return { code: location.searchParams.get('code') ?? '', body: '' };
-      response = await get(`${origin}${location.pathname}${location.search}`);
-    }
-    return { code: '', body: await response.text(), status: response.status };
-  };
+  const walk = browserWalk(origin, o.client.redirect);
   const page = await walk(`${origin}/auth?${query}`);
   const action = /action="([^"]+)"/.exec(page.body)?.[1];
   if (!action) throw new Error(`no form (status ${page.status})`);

@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadKeys } from '../src/security/keys.ts';
-import { CookieJar, formField, removeDir } from '../test/support/broker.ts';
+import { formField, removeDir } from '../test/support/broker.ts';
 import type { Postgres } from '../test/support/postgres.ts';
 import { freePort, generatePatrons, startSlapd } from '../test/support/slapd.ts';
 import { type LoadResult, percentile } from './login-load.ts';
 import { cpuMs, familyCpuMs, peakRssMiB, postmasterPid } from './procs.ts';
+import { browserWalk } from './walk.ts';
 
 const REDIRECT = 'http://localhost:3001/callback';
 const SECRET = 'demo-vendor-secret';
@@ -56,7 +57,6 @@ async function spawnInstance(configPath: string, port: number): Promise<Instance
 // The ID token is not verified here (openid-client's check costs the load
 // generator CPU the comparison does not need).
 async function signIn(origin: string, card: string, pin: string): Promise<void> {
-  const jar = new CookieJar();
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   const query = new URLSearchParams({
@@ -68,25 +68,7 @@ async function signIn(origin: string, card: string, pin: string): Promise<void> 
     code_challenge_method: 'S256',
     state: randomBytes(8).toString('base64url'),
   });
-  const get = async (url: string, init: RequestInit = {}) => {
-    const response = await fetch(url, {
-      ...init,
-      redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), cookie: jar.header() },
-    });
-    jar.store(response);
-    return response;
-  };
-  const walk = async (url: string, init?: RequestInit) => {
-    let response = await get(url, init);
-    for (let hop = 0; hop < 10 && response.status >= 300 && response.status < 400; hop++) {
-      const location = new URL(response.headers.get('location') ?? '', origin);
-      await response.arrayBuffer();
-      if (location.href.startsWith(REDIRECT)) return { code: location.searchParams.get('code') ?? '', body: '' };
-      response = await get(`${origin}${location.pathname}${location.search}`);
-    }
-    return { code: '', body: await response.text() };
-  };
+  const walk = browserWalk(origin, REDIRECT);
   const page = await walk(`${origin}/auth?${query}`);
   const action = /action="([^"]+)"/.exec(page.body)?.[1];
   if (!action) throw new Error('no form');
