@@ -276,7 +276,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       });
     }
     if (decision.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
-    const result = await signIn(deps, library, normalised.credentials, String(d.params.client_id));
+    const result = await signIn(deps, library, normalised.credentials, String(d.params.client_id), cardKey);
     if (result.kind === 'ok') {
       await deps.throttle.succeeded(decision.ticket);
       if (!shared) {

@@ -3,7 +3,7 @@
 // can follow (library, authenticator, outcome, keyed handles) that names no
 // patron.
 import type { Credentials, DenyReason } from '../auth/authenticator.ts';
-import { canonicalCard, runChain } from '../auth/chain.ts';
+import { runChain } from '../auth/chain.ts';
 import type { Library } from '../libraries/library.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -29,6 +29,9 @@ export async function signIn(
   library: Library,
   credentials: Credentials,
   vendor: string | undefined,
+  // handles.card(realm, canonical card): the one the throttle counted the
+  // attempt under, so every line about one card carries one handle.
+  cardHash: string,
 ): Promise<SignInResult> {
   const started = performance.now();
   const outcome = await runChain(library.chain, credentials);
@@ -37,9 +40,7 @@ export async function signIn(
     library: library.id,
     authenticator: outcome.authenticator,
     vendor,
-    // The same handle the throttle counts under: one card, one handle,
-    // however the patron spelt it.
-    cardHash: deps.handles.card(library.realm.id, canonicalCard(library.chain, credentials.card)),
+    cardHash,
     ms: Math.round(performance.now() - started),
   };
   const { result } = outcome;
