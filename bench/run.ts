@@ -15,9 +15,10 @@
 //   npm run bench bare                 only the bare library's rows
 //   npm run bench expired              bare, and Patronym's stores empty and pre-filled
 //   npm run bench workers              bare, and main.ts as one process and as 2 workers
+//   npm run bench sqlite               bare, and Patronym on an empty SQLite store (the quick check)
 //   npm run bench soak                 SOAK_MINUTES (30) of load, RSS and store size each minute
 //
-// BENCH_COUNT and BENCH_SECONDS bound each row; BENCH_CPU_PROF=<dir> has the
+// BENCH_COUNT and BENCH_SECONDS bound each row, BENCH_CONCURRENCY (1,8,32) picks the levels; BENCH_CPU_PROF=<dir> has the
 // compared providers write V8 CPU profiles there (node --cpu-prof).
 import { cpus } from 'node:os';
 import type { ConfigInput } from '../src/config/schema.ts';
@@ -31,7 +32,7 @@ import { type Scenario, scenarios } from './scenarios.ts';
 import { soak } from './soak.ts';
 import { timeStore } from './store-timing.ts';
 
-const CONCURRENCY = [1, 8, 32];
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,8,32').split(',').map(Number);
 const LIMITS = { count: Number(process.env.BENCH_COUNT ?? 400), seconds: Number(process.env.BENCH_SECONDS ?? 15) };
 
 // Scenario rows: each backend on SQLite, file and LDAP also on PostgreSQL.
@@ -50,6 +51,7 @@ const COMPARE_SETS: Record<string, (name: string) => boolean> = {
   bare: (name) => name.startsWith('bare'),
   expired: (name) => name.startsWith('bare') || /^patronym (sqlite|postgres)/.test(name),
   workers: (name) => name.startsWith('bare') || name.includes('main.ts'),
+  sqlite: (name) => name.startsWith('bare') || name === 'patronym sqlite',
 };
 const compareSets = wanted.length === 0 ? ['compare'] : wanted.filter((w) => w in COMPARE_SETS);
 const withCompare = compareSets.length > 0;
