@@ -1,28 +1,14 @@
 // The whole flow on the demo configuration, with openid-client as the vendor.
 import * as oidc from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  login,
-  type RunningBroker,
-  removeDir,
-  startBroker,
-  startLogin,
-  submitLogin,
-  vendor,
-} from '../support/broker.ts';
+import { describe, expect, it } from 'vitest';
+import { login, startLogin, submitLogin, vendor } from '../support/broker.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 const ACTIVE = { card: '21234000000001', pin: '1234' };
 const OTHER = { card: '21234000000002', pin: '2345' };
 
 describe('sign-in flow (demo config, openid-client as vendor)', () => {
-  let b: RunningBroker;
-  beforeAll(async () => {
-    b = await startBroker();
-  });
-  afterAll(async () => {
-    await b.stop();
-    removeDir(b.dir);
-  });
+  const b = useBroker();
 
   it('authorize with PKCE → form → code → tokens → verified ID token → userinfo', async () => {
     const v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');

@@ -2,24 +2,18 @@
 // logging anyone out; retiring removes old keys after the grace period.
 import { execFile } from 'node:child_process';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   retireCookieKeys,
   retireSigningKeys,
   rotateCookieKeys,
   rotateSigningKeys,
 } from '../../src/security/key-rotation.ts';
-import { login, type RunningBroker, removeDir, startBroker, startLogin, vendor } from '../support/broker.ts';
+import { login, startLogin, vendor } from '../support/broker.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 describe('key rotation', () => {
-  let b: RunningBroker;
-  beforeAll(async () => {
-    b = await startBroker();
-  });
-  afterAll(async () => {
-    await b.stop();
-    removeDir(b.dir);
-  });
+  const b = useBroker();
 
   const verify = (token: string) =>
     jwtVerify(token, createRemoteJWKSet(new URL(`${b.issuer}/jwks`), { cacheMaxAge: 0 }), { issuer: b.issuer });

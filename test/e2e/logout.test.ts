@@ -1,26 +1,11 @@
 // RP-initiated logout on our own pages: confirm, end the session, return.
 import * as oidc from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  follow,
-  formField,
-  login,
-  type RunningBroker,
-  removeDir,
-  startBroker,
-  startLogin,
-  vendor,
-} from '../support/broker.ts';
+import { describe, expect, it } from 'vitest';
+import { follow, formField, login, startLogin, vendor } from '../support/broker.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 describe('RP-initiated logout', () => {
-  let b: RunningBroker;
-  beforeAll(async () => {
-    b = await startBroker();
-  });
-  afterAll(async () => {
-    await b.stop();
-    removeDir(b.dir);
-  });
+  const b = useBroker();
 
   it('asks, ends the broker session, returns to the registered URI, and the next sign-in shows the form', async () => {
     const v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');

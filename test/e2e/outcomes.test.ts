@@ -1,34 +1,19 @@
 // Every way a sign-in can fail: a clear sentence for the patron, no code for
 // the vendor, a log line for the sysadmin, nothing crashed.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  follow,
-  formField,
-  type RunningBroker,
-  removeDir,
-  startBroker,
-  startLogin,
-  submitLogin,
-  type Vendor,
-  vendor,
-} from '../support/broker.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { follow, formField, startLogin, submitLogin, type Vendor, vendor } from '../support/broker.ts';
 import { expectAbsent, expectNoPins } from '../support/leaks.ts';
+import { useBroker, withBroker } from '../support/use-broker.ts';
 
 const WRONG = 'The card number or PIN is not right. Check both and try again.';
 
 describe('sign-in outcomes', () => {
-  let b: RunningBroker;
+  const b = useBroker();
   let v: Vendor;
   beforeAll(async () => {
-    b = await startBroker();
     v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
-  });
-  afterAll(async () => {
-    await b.stop();
-    removeDir(b.dir);
   });
 
   async function attempt(card: string, pin: string) {
@@ -77,37 +62,35 @@ describe('sign-in outcomes', () => {
   });
 
   it('a broken backend is "not answering", never a wrong PIN; the log says which backend and why', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'patronym-broken-'));
-    const path = join(dir, 'data', 'demo-patrons.yaml');
-    const broken = await startBroker({
-      dir,
-      config: {
-        libraries: [
-          {
-            id: 'springfield',
-            name: 'Springfield Public Library',
-            realm: 'springfield',
-            authenticators: [{ id: 'broken-file', kind: 'file', path }],
-          },
-        ],
+    const patronFile = (dir: string) => join(dir, 'data', 'demo-patrons.yaml');
+    await withBroker(
+      ({ dir }) => ({
+        config: {
+          libraries: [
+            {
+              id: 'springfield',
+              name: 'Springfield Public Library',
+              realm: 'springfield',
+              authenticators: [{ id: 'broken-file', kind: 'file', path: patronFile(dir) }],
+            },
+          ],
+        },
+      }),
+      async (broken) => {
+        const path = patronFile(broken.dir);
+        const bv = await vendor(broken.issuer, 'demo-vendor', 'demo-vendor-secret');
+        const started = await startLogin(bv, broken.issuer);
+        writeFileSync(path, 'patrons: [ {');
+        const { response, body, leftFor } = await submitLogin(started, broken.issuer, '21234000000001', '1234');
+        expect(leftFor).toBeUndefined();
+        expect(response.status).toBe(503);
+        expect(body).toContain('Your library&#39;s system is not answering');
+        expect(body).not.toContain('not valid YAML');
+        const line = broken.logs.map((l) => JSON.parse(l)).find((l) => l.outcome === 'unavailable');
+        expect(line).toMatchObject({ authenticator: 'broken-file', library: 'springfield', level: 'warn' });
+        expect(line.cause).toContain('not valid YAML');
       },
-    });
-    try {
-      const bv = await vendor(broken.issuer, 'demo-vendor', 'demo-vendor-secret');
-      const started = await startLogin(bv, broken.issuer);
-      writeFileSync(path, 'patrons: [ {');
-      const { response, body, leftFor } = await submitLogin(started, broken.issuer, '21234000000001', '1234');
-      expect(leftFor).toBeUndefined();
-      expect(response.status).toBe(503);
-      expect(body).toContain('Your library&#39;s system is not answering');
-      expect(body).not.toContain('not valid YAML');
-      const line = broken.logs.map((l) => JSON.parse(l)).find((l) => l.outcome === 'unavailable');
-      expect(line).toMatchObject({ authenticator: 'broken-file', library: 'springfield', level: 'warn' });
-      expect(line.cause).toContain('not valid YAML');
-    } finally {
-      await broken.stop();
-      removeDir(broken.dir);
-    }
+    );
   });
 
   it('a form replayed after the interaction ended gets the expired page and no code', async () => {

@@ -3,18 +3,11 @@
 // vendor's `iss` check and every pseudonym's scope depend on them), with a
 // warning naming each key that was ignored; the rest of the file applies.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningBroker, removeDir, startBroker } from '../support/broker.ts';
+import { describe, expect, it } from 'vitest';
+import { useBroker } from '../support/use-broker.ts';
 
 describe('reload keeps the restart-only settings', () => {
-  let b: RunningBroker;
-  beforeAll(async () => {
-    b = await startBroker();
-  });
-  afterAll(async () => {
-    await b.stop();
-    removeDir(b.dir);
-  });
+  const b = useBroker();
 
   it('ignores a new issuer, port, store and keys with one warning each, and applies the rest', async () => {
     const discovery = async () =>
