@@ -1,16 +1,48 @@
-// `workers: N | auto`: N broker processes on one port (node:cluster; the
-// primary accepts and hands connections round-robin), so every core signs
-// patrons in. They share everything that must be shared through the store
+// `workers: N | auto`: N broker processes on one port (node:cluster), so
+// every core signs patrons in. They share everything that must be shared through the store
 // (sessions, codes, throttle counters, the release log: SQLite in WAL mode
 // across processes, or PostgreSQL) and the keys folder. The primary serves
 // no request: it prepares what must exist once (keys generated, the store's
 // schema migrated), then forks the workers and looks after them: a worker
 // that dies is replaced, SIGHUP is passed on to every worker (each reloads
 // its configuration as a single process does), SIGTERM/SIGINT stop them all.
+// It also answers /metrics scrapes with the sum over workers (metrics.ts),
+// and says once that the broker is listening, with its own pid: the one a
+// sysadmin sends SIGHUP to.
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Config } from './config/config.ts';
 import type { Logger } from './log.ts';
+import { serveClusterMetrics } from './metrics.ts';
+
+// A worker tells the primary it is listening (IPC message type).
+const STARTED = 'patronym:started';
+
+// What the start line says about the broker (built by whoever listens).
+export interface StartFields {
+  issuer: string;
+  host: string;
+  port: number;
+  store: string;
+  config: string;
+  libraries: number;
+  realms: number;
+}
+
+const startMessage = (f: StartFields, pid: number, workers: number) =>
+  `patronym: listening on ${f.host}:${f.port} as ${f.issuer}${workers > 1 ? ` with ${workers} workers` : ''} (pid ${pid}; reload the configuration with kill -HUP ${pid})`;
+
+// Called once the server listens. A single process logs the start line; a
+// worker logs its own start at debug and tells the primary, which logs the
+// start line once every worker listens.
+export function announceStart(log: Logger, fields: StartFields): void {
+  if (!cluster.isWorker) {
+    log.info({ event: 'start', pid: process.pid, ...fields }, startMessage(fields, process.pid, 1));
+    return;
+  }
+  log.debug({ event: 'worker_start', ...fields }, `cluster: worker ${process.pid} listening`);
+  process.send?.({ type: STARTED, fields });
+}
 
 // Which worker this is (0 … N-1), kept by its replacement.
 const SLOT_ENV = 'PATRONYM_WORKER_SLOT';
@@ -49,7 +81,27 @@ export async function runPrimary(options: PrimaryOptions): Promise<boolean> {
   const maxDelayMs = options.maxDelayMs ?? 30_000;
   const slots = new Map<Worker, { slot: number; started: number }>();
   const delays = new Map<number, number>();
+  const listening = new Set<Worker>();
+  let announced = false;
   let stopping = false;
+  serveClusterMetrics(() => listening);
+  cluster.on('message', (worker, m: { type?: string; fields?: StartFields }) => {
+    if (m?.type !== STARTED || !m.fields) return;
+    listening.add(worker);
+    const slot = slots.get(worker)?.slot;
+    if (announced) {
+      log.info(
+        { event: 'worker_start', pid: worker.process.pid, slot },
+        `cluster: worker ${worker.process.pid} (slot ${slot}) listening`,
+      );
+    } else if (listening.size === options.workers) {
+      announced = true;
+      log.info(
+        { event: 'start', pid: process.pid, workers: options.workers, ...m.fields },
+        startMessage(m.fields, process.pid, options.workers),
+      );
+    }
+  });
 
   const fork = (slot: number) => {
     const worker = cluster.fork({ [SLOT_ENV]: String(slot) });
@@ -58,6 +110,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<boolean> {
   cluster.on('exit', (worker, code, signal) => {
     const entry = slots.get(worker);
     slots.delete(worker);
+    listening.delete(worker);
     if (!entry) return;
     if (stopping) {
       if (slots.size === 0) process.exit(0);
@@ -73,7 +126,6 @@ export async function runPrimary(options: PrimaryOptions): Promise<boolean> {
     setTimeout(() => fork(entry.slot), delay);
   });
   for (let slot = 0; slot < options.workers; slot++) fork(slot);
-  log.info({ event: 'cluster_start', workers: options.workers }, `cluster: ${options.workers} workers`);
 
   process.on('SIGHUP', () => {
     log.info({ event: 'reload', signal: 'SIGHUP', workers: slots.size }, 'cluster: reloading every worker');

@@ -55,6 +55,8 @@ const CODES = {
   pin_missing: INTERNAL,
   // At run time.
   store_unavailable: OUTAGE,
+  // Under workers, /metrics could not gather every worker's counts (metrics.ts).
+  metrics_unavailable: INTERNAL,
   // A backend that did not answer (the authenticator turns these into
   // `unavailable(cause)`; one that escapes is still an outage).
   ldap_transport: OUTAGE,

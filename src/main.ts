@@ -1,7 +1,7 @@
 // Process entry: load the configuration, keys and store, listen, sweep
 // expired records, reload on SIGHUP, shut down cleanly on SIGTERM/SIGINT.
 import { authenticatorKinds } from './auth/registry.ts';
-import { runPrimary, sweepsStore, workerCount, workerLog } from './cluster.ts';
+import { announceStart, runPrimary, sweepsStore, workerCount, workerLog } from './cluster.ts';
 import type { Config } from './config/config.ts';
 import { ConfigError, loadConfigFile } from './config/load.ts';
 import { describeError } from './errors.ts';
@@ -81,19 +81,15 @@ async function main(): Promise<void> {
   running.server.listen(config.port, config.host, () => {
     running.server.off('error', cannotListen);
     // The pid is the broker's own (under `npm start`, npm is its parent):
-    // the one to send SIGHUP to.
-    log.info(
-      {
-        event: 'start',
-        pid: process.pid,
-        issuer: config.issuer,
-        port: config.port,
-        store: store.kind,
-        config: configPath,
-        ...libraryCounts(running.current().broker.libraries),
-      },
-      `patronym: listening on ${config.host}:${config.port} as ${config.issuer} (pid ${process.pid}; reload the configuration with kill -HUP ${process.pid})`,
-    );
+    // the one to send SIGHUP to; under workers, the primary's (cluster.ts).
+    announceStart(log, {
+      issuer: config.issuer,
+      host: config.host,
+      port: config.port,
+      store: store.kind,
+      config: configPath,
+      ...libraryCounts(running.current().broker.libraries),
+    });
   });
 
   process.on('SIGHUP', () => {

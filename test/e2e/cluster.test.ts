@@ -1,10 +1,12 @@
 // `workers: 2`: `node src/main.ts` as a sysadmin runs it, a primary and two
-// workers on one port and one SQLite file. Sign-ins cross workers (the
-// interaction made by one is finished by the other), the throttle counts
-// across them, SIGHUP to the primary reloads both, a killed worker is
-// replaced, SIGTERM stops them all.
+// workers on one port and one SQLite file. The primary alone says it
+// listens, with its own pid; sign-ins cross workers (the interaction made
+// by one is finished by the other), the throttle counts across them,
+// /metrics reports the sum over workers, SIGHUP to the primary reloads
+// both, a killed worker is replaced, SIGTERM stops them all.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +35,27 @@ const children = (pid: number): number[] => {
 };
 
 const count = (text: string, needle: string) => text.split(needle).length - 1;
+
+// One scrape on a connection of its own (fetch would keep one alive and
+// land every scrape on the same worker).
+const scrape = (url: string) =>
+  new Promise<string>((resolve, reject) => {
+    get(url, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        body += d;
+      });
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${res.statusCode}: ${body}`))));
+    }).on('error', reject);
+  });
+
+// Successful sign-ins in a /metrics answer, over every label set.
+const okSignIns = (metrics: string): number =>
+  metrics
+    .split('\n')
+    .filter((line) => line.startsWith('patronym_logins_total{') && line.includes('outcome="ok"'))
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
 
 // The workers (pids) that logged lines holding every needle.
 const pidsOf = (text: string, ...needles: string[]): Set<number> =>
@@ -80,7 +103,7 @@ clients: [{ client_id: v, client_secret: s, redirect_uris: ['http://127.0.0.1:9/
     child.stderr?.on('data', (d) => {
       output += d;
     });
-    await waitUntil('two workers listening', () => count(output, '"event":"start"') >= 2);
+    await waitUntil('the broker listening', () => count(output, '"event":"start"') >= 1);
   }, 60_000);
   afterAll(async () => {
     if (child.exitCode === null) {
@@ -88,6 +111,20 @@ clients: [{ client_id: v, client_secret: s, redirect_uris: ['http://127.0.0.1:9/
       await new Promise((resolve) => child.once('exit', resolve));
     }
     removeDir(dir);
+  });
+
+  it('says once, from the primary, that it listens, with the pid to send SIGHUP to', async () => {
+    const pid = child.pid as number;
+    const workers = children(pid);
+    expect(workers).toHaveLength(2);
+    // Both workers are up (they answer), and still one start line.
+    for (let i = 0; i < 4; i++) await scrape(`${issuer()}/healthz`);
+    const starts = output.split('\n').filter((line) => line.includes('"event":"start"'));
+    expect(starts).toHaveLength(1);
+    const start = JSON.parse(starts[0] as string) as Record<string, unknown>;
+    expect(start).toMatchObject({ pid, workers: 2, port, store: 'sqlite', libraries: 1 });
+    expect(start.msg).toContain(`with 2 workers (pid ${pid}; reload the configuration with kill -HUP ${pid})`);
+    for (const worker of workers) expect(output).not.toContain(`kill -HUP ${worker}`);
   });
 
   it('serves sign-ins from both workers on one port, sharing one store', async () => {
@@ -103,6 +140,20 @@ clients: [{ client_id: v, client_secret: s, redirect_uris: ['http://127.0.0.1:9/
       for (const { tokens } of results) expect(tokens.claims()?.sub).toMatch(/@/);
     }
     expect(pidsOf(output.slice(from), '"event":"login"', '"outcome":"ok"').size).toBe(2);
+  }, 60_000);
+
+  it('reports the sign-ins of every worker in one /metrics answer', async () => {
+    const before = okSignIns(await scrape(`${issuer()}/metrics`));
+    const from = output.length;
+    const v = await vendor(issuer(), 'v', 's', 'http://127.0.0.1:9/cb');
+    for (let round = 0; round < 2; round++) {
+      await Promise.all(Array.from({ length: 3 }, () => login(v, issuer(), '21234000000001', '1234')));
+    }
+    // The six were served by both workers, so no worker alone counted six.
+    expect(pidsOf(output.slice(from), '"event":"login"', '"outcome":"ok"').size).toBe(2);
+    // Each scrape on a new connection, so both workers answer some.
+    const scrapes = await Promise.all(Array.from({ length: 6 }, () => scrape(`${issuer()}/metrics`)));
+    for (const metrics of scrapes) expect(okSignIns(metrics)).toBe(before + 6);
   }, 60_000);
 
   it('counts wrong PINs across workers (the throttle lives in the store)', async () => {
@@ -139,7 +190,8 @@ clients: [{ client_id: v, client_secret: s, redirect_uris: ['http://127.0.0.1:9/
       return now.length === 2 && !now.includes(victim as number) && now.includes(survivor as number);
     });
     await waitUntil('the primary reporting the exit', () => output.includes('"event":"worker_exit"'));
-    await waitUntil('the replacement listening', () => count(output, '"event":"start"') >= 3);
+    await waitUntil('the replacement listening', () => output.includes('"event":"worker_start"'));
+    expect(count(output, '"event":"start"')).toBe(1);
     const v = await vendor(issuer(), 'v', 's', 'http://127.0.0.1:9/cb');
     for (let i = 0; i < 4; i++) await login(v, issuer(), '21234000000001', '1234');
   }, 60_000);
