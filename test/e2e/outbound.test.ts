@@ -9,11 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningBroker, removeDir, startBroker } from '../support/broker.ts';
 import { makeTls } from '../support/tls.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 describe('outbound calls to special-use addresses', () => {
-  let b: RunningBroker;
   let target: Server;
   let port = 0;
   let connections = 0;
@@ -34,11 +33,9 @@ describe('outbound calls to special-use addresses', () => {
     });
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
     port = (target.address() as AddressInfo).port;
-    b = await startBroker();
   });
+  const b = useBroker();
   afterAll(async () => {
-    await b.stop();
-    removeDir(b.dir);
     target.close();
   });
 

@@ -15,19 +15,9 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveClient, setPolicy } from '../../src/cli/commands/clients.ts';
 import { storedId } from '../../src/store/oidc-adapter.ts';
-import {
-  CookieJar,
-  follow,
-  formField,
-  login,
-  type RunningBroker,
-  removeDir,
-  startBroker,
-  startLogin,
-  submitLogin,
-  vendor,
-} from '../support/broker.ts';
+import { CookieJar, follow, formField, login, startLogin, submitLogin, vendor } from '../support/broker.ts';
 import { makeTls } from '../support/tls.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 const listen = async (server: Server) => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -35,16 +25,16 @@ const listen = async (server: Server) => {
 };
 
 describe('vendor onboarding', () => {
-  let b: RunningBroker;
   let sectorServer: Server;
   let sectorUrl: string;
   let logoutServer: Server;
   let logoutUri: string;
   const logoutTokens: string[] = [];
   let sectorDocument: string[] = [];
+  let pki: string;
 
   beforeAll(async () => {
-    const pki = mkdtempSync(join(tmpdir(), 'patronym-pki-'));
+    pki = mkdtempSync(join(tmpdir(), 'patronym-pki-'));
     makeTls(pki);
     sectorServer = createHttpsServer(
       { key: readFileSync(join(pki, 'server.key')), cert: readFileSync(join(pki, 'server.pem')) },
@@ -66,26 +56,24 @@ describe('vendor onboarding', () => {
       });
     });
     logoutUri = `http://127.0.0.1:${await listen(logoutServer)}/logout`;
-    b = await startBroker({
-      config: {
-        outbound: { allowPrivateAddresses: true, ca: join(pki, 'ca.pem') },
-        clients: [
-          {
-            client_id: 'demo-vendor',
-            client_name: 'Demo Vendor',
-            client_secret: 'demo-vendor-secret',
-            redirect_uris: ['http://localhost:3001/callback'],
-            post_logout_redirect_uris: ['http://localhost:3001/'],
-            backchannel_logout_uri: logoutUri,
-            backchannel_logout_session_required: true,
-          },
-        ],
-      },
-    });
   });
+  const b = useBroker(() => ({
+    config: {
+      outbound: { allowPrivateAddresses: true, ca: join(pki, 'ca.pem') },
+      clients: [
+        {
+          client_id: 'demo-vendor',
+          client_name: 'Demo Vendor',
+          client_secret: 'demo-vendor-secret',
+          redirect_uris: ['http://localhost:3001/callback'],
+          post_logout_redirect_uris: ['http://localhost:3001/'],
+          backchannel_logout_uri: logoutUri,
+          backchannel_logout_session_required: true,
+        },
+      ],
+    },
+  }));
   afterAll(async () => {
-    await b.stop();
-    removeDir(b.dir);
     sectorServer.close();
     logoutServer.close();
   });

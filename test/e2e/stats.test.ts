@@ -4,10 +4,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { hashStatsPassword } from '../../src/stats/password.ts';
-import { login, type RunningBroker, removeDir, startBroker, vendor } from '../support/broker.ts';
+import { login, vendor } from '../support/broker.ts';
 import { expectAbsent, expectNoPins } from '../support/leaks.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 const run = promisify(execFile);
 const PASSWORD = 'correct horse battery staple';
@@ -17,20 +18,16 @@ const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:
 const month = new Date().toISOString().slice(0, 7);
 
 describe('usage statistics after real sign-ins', () => {
-  let b: RunningBroker;
-
+  const b = useBroker(async () => ({
+    config: { stats: { page: { passwordHash: await hashStatsPassword(PASSWORD) } } },
+  }));
   beforeAll(async () => {
-    b = await startBroker({ config: { stats: { page: { passwordHash: await hashStatsPassword(PASSWORD) } } } });
     const one = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
     const two = await vendor(b.issuer, 'demo-vendor-2', 'demo-vendor-secret');
     // demo-vendor: 5 sign-ins by 2 patrons; demo-vendor-2: 1 by 1.
     for (const p of [P1, P2, P1, P2, P1]) await login(one, b.issuer, p.card, p.pin);
     await login(two, b.issuer, P1.card, P1.pin);
   }, 120_000);
-  afterAll(async () => {
-    await b?.stop();
-    if (b) removeDir(b.dir);
-  });
 
   const page = (path: string, authorization?: string) =>
     fetch(`${b.issuer}${path}`, authorization ? { headers: { authorization } } : {});

@@ -2,35 +2,24 @@
 // once on the real sign-in form, and a card locked by a stranger while its
 // owner wants in. Backend checks are counted in the library's own (file)
 // authenticator, wrapped where the broker holds it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Authenticator, AuthResult } from '../../src/auth/authenticator.ts';
-import {
-  CookieJar,
-  follow,
-  formField,
-  type RunningBroker,
-  removeDir,
-  type StartedLogin,
-  startBroker,
-  startLogin,
-  type Vendor,
-  vendor,
-} from '../support/broker.ts';
+import { CookieJar, follow, formField, type StartedLogin, startLogin, type Vendor, vendor } from '../support/broker.ts';
 import { expectAbsent } from '../support/leaks.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 const LOCK_AFTER = 10;
 const ADDRESS_LOCK_AFTER = 30;
 
 describe('throttle under attack', () => {
-  let b: RunningBroker;
   let v: Vendor;
   // Every card the backend was asked about, in order.
   const checked: string[] = [];
   // While set, backend checks wait for it: a burst stays in flight.
   let gate: Promise<void> | undefined;
 
+  const b = useBroker({ config: { trustedProxies: ['127.0.0.1/32'] } });
   beforeAll(async () => {
-    b = await startBroker({ config: { trustedProxies: ['127.0.0.1/32'] } });
     v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
     const file = b.broker.libraries.get('springfield')?.chain[0] as Authenticator;
     const real = file.authenticate.bind(file);
@@ -41,10 +30,6 @@ describe('throttle under attack', () => {
       if (credentials.pin !== '1234') await gate;
       return real(credentials);
     };
-  });
-  afterAll(async () => {
-    await b.stop();
-    removeDir(b.dir);
   });
 
   // One POST of the sign-in form of `started`, from `ip` (we are the trusted proxy).
