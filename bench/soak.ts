@@ -4,9 +4,14 @@
 // cookie jar each, the generator in its own process) for SOAK_MINUTES
 // (default 30); every minute one line: sign-ins and failures in that
 // minute, the broker's resident memory now and its peak, the SQLite files'
-// size, and the records in them (live and expired, not yet swept).
-// Bounded in time; loopback only.
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+// size, and the records in them (live and expired, not yet swept), and
+// from bench/mem-probe.ts (loaded into the broker) V8's heap used and
+// committed and the memory outside it. SOAK_SNAPSHOTS=0,3,15 has the broker
+// write V8 heap snapshots after those minutes (0: before any load) into
+// SOAK_PROBE (a folder that is kept; bench/heap-summary.ts compares them);
+// SOAK_NODE_OPTIONS adds V8 flags to the broker's (e.g.
+// --max-semi-space-size=4). Bounded in time; loopback only.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -20,6 +25,35 @@ import { scenarios } from './scenarios.ts';
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
 const SWEEP_SECONDS = Number(process.env.SOAK_SWEEP ?? 300);
 const CONCURRENCY = 4;
+const SNAPSHOTS = (process.env.SOAK_SNAPSHOTS ?? '')
+  .split(',')
+  .filter((m) => m.trim() !== '')
+  .map(Number);
+
+// The probe's last line: V8 heap used and committed, memory outside it.
+function probed(dir: string): { heapUsed: number; heapTotal: number; outside: number } {
+  const file = join(dir, 'memory.jsonl');
+  if (!existsSync(file)) return { heapUsed: 0, heapTotal: 0, outside: 0 };
+  const last = JSON.parse(readFileSync(file, 'utf8').trim().split('\n').at(-1) as string) as {
+    rss: number;
+    heapUsed: number;
+    heapTotal: number;
+  };
+  return { heapUsed: last.heapUsed, heapTotal: last.heapTotal, outside: last.rss - last.heapTotal };
+}
+
+// Asks the probe for a sample now (SIGUSR2 also writes a heap snapshot, so
+// a plain sample waits for the probe's own minute tick instead).
+async function snapshot(pid: number, dir: string): Promise<void> {
+  const file = join(dir, 'memory.jsonl');
+  const before = existsSync(file) ? readFileSync(file, 'utf8').length : 0;
+  process.kill(pid, 'SIGUSR2');
+  // A snapshot of a few hundred MiB takes seconds; wait for its line.
+  for (let i = 0; i < 600; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    if (existsSync(file) && readFileSync(file, 'utf8').slice(before).includes('"event":"snapshot"')) return;
+  }
+}
 
 const rssMiB = (pid: number): number => {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -77,11 +111,31 @@ export async function soak(): Promise<void> {
       },
     ],
   } as ConfigInput;
-  const served = await serveMain({ kind: 'main', port, config }, dir);
+  const probe = process.env.SOAK_PROBE ?? join(dir, 'probe');
+  mkdirSync(probe, { recursive: true });
+  // serveMain spawns the broker with process.env before its first await;
+  // the probe's settings are put back at once so the load generator (also
+  // spawned with process.env) runs without them.
+  const saved = {
+    NODE_OPTIONS: process.env.NODE_OPTIONS,
+    PATRONYM_MEM_PROBE: process.env.PATRONYM_MEM_PROBE,
+    PATRONYM_MEM_PROBE_SECONDS: process.env.PATRONYM_MEM_PROBE_SECONDS,
+  };
+  process.env.NODE_OPTIONS =
+    `${saved.NODE_OPTIONS ?? ''} ${process.env.SOAK_NODE_OPTIONS ?? ''} --import ${join(import.meta.dirname, 'mem-probe.ts')}`.trim();
+  process.env.PATRONYM_MEM_PROBE = probe;
+  process.env.PATRONYM_MEM_PROBE_SECONDS = '15';
+  const starting = serveMain({ kind: 'main', port, config }, dir);
+  for (const [key, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  const served = await starting;
   const pid = served.child.pid as number;
+  if (SNAPSHOTS.includes(0)) await snapshot(pid, probe);
   process.stdout.write(
-    `\nSoak: main.ts, LDAP scenario, SQLite, concurrency ${CONCURRENCY}, ${MINUTES} min, sweeps every ${SWEEP_SECONDS} s\n` +
-      'minute  sign-ins  fails  per s  CPU ms/sign-in  RSS MiB  peak MiB  store MiB  live records  expired records\n',
+    `\nSoak: main.ts, LDAP scenario, SQLite, concurrency ${CONCURRENCY}, ${MINUTES} min, sweeps every ${SWEEP_SECONDS} s${process.env.SOAK_NODE_OPTIONS ? `, ${process.env.SOAK_NODE_OPTIONS}` : ''}\n` +
+      'minute  sign-ins  fails  per s  CPU ms/sign-in  RSS MiB  peak MiB  heap used  heap total  outside heap  store MiB  live records  expired records\n',
   );
   let total = 0;
   let failures = 0;
@@ -103,6 +157,7 @@ export async function soak(): Promise<void> {
       total += r.logins;
       failures += r.failures;
       const n = records(store);
+      const heap = probed(probe);
       process.stdout.write(
         `${[
           String(minute).padStart(6),
@@ -112,11 +167,15 @@ export async function soak(): Promise<void> {
           ((cpuMs(pid) - cpu) / (r.logins || 1)).toFixed(2).padStart(15),
           rssMiB(pid).toFixed(0).padStart(8),
           peakRssMiB(pid).toFixed(0).padStart(9),
+          heap.heapUsed.toFixed(0).padStart(10),
+          heap.heapTotal.toFixed(0).padStart(11),
+          heap.outside.toFixed(0).padStart(13),
           fileMiB(store).toFixed(1).padStart(10),
           String(n.live).padStart(13),
           String(n.expired).padStart(16),
         ].join(' ')}${r.firstFailure ? `  (first failure: ${r.firstFailure})` : ''}\n`,
       );
+      if (SNAPSHOTS.includes(minute)) await snapshot(pid, probe);
     }
     process.stdout.write(`soak: ${total} sign-ins, ${failures} failures\n`);
   } finally {
