@@ -3,7 +3,9 @@
 // route builds the authorization request with its state, nonce and PKCE
 // verifier, so no snippet can start a sign-in without them. Pure.
 import { buttonCss, CLASS, iconSvg, SVG_HEIGHT, svgWidth } from './button-style.ts';
-import { escapeHtml } from './markdown.ts';
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 
 export interface SnippetInput {
   issuer: string;
