@@ -2,19 +2,7 @@
 // vectors (test/unit/pseudonym/derive.test.ts): changing a byte here changes
 // every patron's pseudonym at every vendor.
 import { createHmac } from 'node:crypto';
-
-// Unambiguous encoding of a list of strings: each as a 4-byte big-endian
-// length followed by its UTF-8 bytes, so ("ab","c") and ("a","bc") differ.
-export function lengthPrefixed(parts: readonly string[]): Buffer {
-  const chunks: Buffer[] = [];
-  for (const part of parts) {
-    const bytes = Buffer.from(part, 'utf8');
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(bytes.length);
-    chunks.push(length, bytes);
-  }
-  return Buffer.concat(chunks);
-}
+import { lengthPrefixed } from '../crypto/length-prefixed.ts';
 
 function hmac(key: Buffer, parts: readonly string[]): Buffer {
   return createHmac('sha256', key).update(lengthPrefixed(parts)).digest();

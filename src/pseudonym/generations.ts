@@ -14,8 +14,8 @@
 // generation ever used and drops the per-sector entries: every vendor then
 // sees a new pseudonym, and both operations only ever go up.
 import { createHmac, hkdfSync } from 'node:crypto';
+import { lengthPrefixed } from '../crypto/length-prefixed.ts';
 import type { Payload, Store } from '../store/store.ts';
-import { lengthPrefixed } from './derive.ts';
 
 export const GENERATION_MODEL = 'PseudonymGeneration';
 

@@ -3,7 +3,7 @@
 // holding the card number. Keyed from the account key through HKDF so a
 // handle can never be turned back into an accountId.
 import { createHmac, hkdfSync } from 'node:crypto';
-import { lengthPrefixed } from './derive.ts';
+import { lengthPrefixed } from '../crypto/length-prefixed.ts';
 
 export interface Handles {
   // For a card typed at a library's realm (also used before we know whether it exists).

@@ -2,7 +2,7 @@
 // they belong to: HMAC(key, purpose ‖ binding). The cookies are SameSite=Lax
 // already; the token also stops a form replayed into another interaction.
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import { lengthPrefixed } from '../pseudonym/derive.ts';
+import { lengthPrefixed } from '../crypto/length-prefixed.ts';
 
 export interface Csrf {
   token(purpose: string, binding: string): string;

@@ -12,8 +12,8 @@
 // all of them, so rotating cookie keys keeps tokens valid while the old key
 // is listed.
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { lengthPrefixed } from '../crypto/length-prefixed.ts';
 import { PatronymError } from '../errors.ts';
-import { lengthPrefixed } from '../pseudonym/derive.ts';
 
 export const DEVICE_COOKIE = 'patronym_device';
 // Cards remembered per browser; the oldest token goes first.

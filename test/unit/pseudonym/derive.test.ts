@@ -2,7 +2,8 @@
 // vendor changes. Do not update them to make a refactor pass.
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { base32lower, deriveAccountId, derivePseudonym, lengthPrefixed } from '../../../src/pseudonym/derive.ts';
+import { lengthPrefixed } from '../../../src/crypto/length-prefixed.ts';
+import { base32lower, deriveAccountId, derivePseudonym } from '../../../src/pseudonym/derive.ts';
 import { createHandles } from '../../../src/pseudonym/handle.ts';
 import { sectorOf } from '../../../src/pseudonym/sector.ts';
 

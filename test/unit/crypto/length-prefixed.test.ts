@@ -1,0 +1,28 @@
+// The encoding under every keyed hash (accountId, pseudonym, handles, CSRF
+// tokens, device cookies): pinned byte for byte, since changing it changes
+// every pseudonym, and unambiguous, since ("ab","c") and ("a","bc") must
+// never hash alike.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { lengthPrefixed } from '../../../src/crypto/length-prefixed.ts';
+
+describe('lengthPrefixed', () => {
+  it('writes each part as a 4-byte big-endian length and its UTF-8 bytes', () => {
+    expect(lengthPrefixed(['ab', 'c']).toString('hex')).toBe('00000002616200000001' + '63');
+    expect(lengthPrefixed(['a', 'bc']).toString('hex')).toBe('000000016100000002' + '6263');
+    // Length in bytes, not UTF-16 units: é is two bytes, 𝄞 four.
+    expect(lengthPrefixed(['é', '𝄞']).toString('hex')).toBe('00000002c3a9' + '00000004f09d849e');
+    expect(lengthPrefixed(['', '']).toString('hex')).toBe('0000000000000000');
+    expect(lengthPrefixed([]).length).toBe(0);
+  });
+
+  it('never encodes two different lists alike', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'grapheme' })), fc.array(fc.string({ unit: 'grapheme' })), (a, b) => {
+        fc.pre(JSON.stringify(a) !== JSON.stringify(b));
+        expect(lengthPrefixed(a).equals(lengthPrefixed(b))).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
