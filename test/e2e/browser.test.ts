@@ -5,17 +5,21 @@ import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningBroker, removeDir, startBroker, vendor } from '../support/broker.ts';
+import { vendor } from '../support/broker.ts';
 import { browserAvailable, launchBrowser } from '../support/browser.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 describe.runIf(browserAvailable())('patron pages in headless Chromium', () => {
-  let b: RunningBroker;
   let browser: Browser;
   let vendorServer: Server;
   let vendorOrigin: string;
   const callbacks: string[] = [];
 
-  beforeAll(async () => {
+  afterAll(async () => {
+    await browser?.close();
+    vendorServer?.close();
+  });
+  const b = useBroker(async () => {
     vendorServer = createServer((req, res) => {
       callbacks.push(req.url ?? '');
       res.setHeader('content-type', 'text/html');
@@ -23,7 +27,7 @@ describe.runIf(browserAvailable())('patron pages in headless Chromium', () => {
     });
     await new Promise<void>((resolve) => vendorServer.listen(0, '127.0.0.1', resolve));
     vendorOrigin = `http://127.0.0.1:${(vendorServer.address() as AddressInfo).port}`;
-    b = await startBroker({
+    return {
       config: {
         clients: [
           {
@@ -34,15 +38,10 @@ describe.runIf(browserAvailable())('patron pages in headless Chromium', () => {
           },
         ],
       },
-    });
-    browser = await launchBrowser();
+    };
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await b?.stop();
-    if (b) removeDir(b.dir);
-    vendorServer?.close();
+  beforeAll(async () => {
+    browser = await launchBrowser();
   });
 
   async function authorizeUrl() {

@@ -3,23 +3,14 @@
 // in with openid-client. The pseudonym follows Koha's patron_id, so it
 // survives a new card; a broken API is "not answering", never a wrong PIN.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  login,
-  type RunningBroker,
-  removeDir,
-  startBroker,
-  startLogin,
-  submitLogin,
-  type Vendor,
-  vendor,
-} from '../support/broker.ts';
+import { login, startLogin, submitLogin, type Vendor, vendor } from '../support/broker.ts';
 import { ILS_CARDS, ILS_PATRONS, type SimPatron } from '../support/ils-http.ts';
 import { KOHA_CLIENT, type KohaSimulator, startKohaSimulator } from '../support/ils-koha.ts';
 import { expectAbsent, expectNoPins } from '../support/leaks.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 const WRONG = 'The card number or PIN is not right. Check both and try again.';
 const REPLACEMENT = { card: '21234000000099', pin: '1234' };
@@ -29,17 +20,17 @@ const SECRETS = PATRONS.flatMap((p) => [p.card, p.name, ...(p.email ? [p.email] 
 
 describe('sign-in flow with a Koha library', () => {
   let sim: KohaSimulator;
-  let b: RunningBroker;
   let v: Vendor;
 
-  beforeAll(async () => {
+  afterAll(async () => {
+    await sim?.stop();
+  });
+  const b = useBroker(async ({ dir }) => {
     sim = await startKohaSimulator({ patrons: PATRONS });
     // The client secret from a file, as in production.
-    const dir = mkdtempSync(join(tmpdir(), 'patronym-koha-'));
     const secretFile = join(dir, 'koha-client-secret');
     writeFileSync(secretFile, `${KOHA_CLIENT.clientSecret}\n`);
-    b = await startBroker({
-      dir,
+    return {
       config: {
         libraries: [
           {
@@ -60,13 +51,10 @@ describe('sign-in flow with a Koha library', () => {
           },
         ],
       },
-    });
-    v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
+    };
   });
-  afterAll(async () => {
-    await b?.stop();
-    if (b) removeDir(b.dir);
-    await sim?.stop();
+  beforeAll(async () => {
+    v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
   });
 
   it('signs an active patron in with a pairwise sub that keeps across a card replacement', async () => {

@@ -4,28 +4,22 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE, REPLACEMENT_CARD } from '../integration/ldap/harness.ts';
-import {
-  login,
-  type RunningBroker,
-  removeDir,
-  startBroker,
-  startLogin,
-  submitLogin,
-  type Vendor,
-  vendor,
-} from '../support/broker.ts';
+import { login, startLogin, submitLogin, type Vendor, vendor } from '../support/broker.ts';
 import { expectNoPins } from '../support/leaks.ts';
 import { FIXTURE_PATRONS, type Slapd, slapdAvailable, startSlapd } from '../support/slapd.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 describe.skipIf(!slapdAvailable())('sign-in with an LDAP-backed library', () => {
   let slapd: Slapd;
-  let b: RunningBroker;
   let v: Vendor;
-  beforeAll(async () => {
+  afterAll(async () => {
+    await slapd?.dispose();
+  });
+  const b = useBroker(async () => {
     slapd = await startSlapd({ patrons: FIXTURE_PATRONS });
     const secret = join(slapd.dir, 'service-password');
     writeFileSync(secret, `${slapd.servicePassword}\n`, { mode: 0o600 });
-    b = await startBroker({
+    return {
       config: {
         libraries: [
           {
@@ -51,13 +45,10 @@ describe.skipIf(!slapdAvailable())('sign-in with an LDAP-backed library', () => 
           },
         ],
       },
-    });
-    v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
+    };
   });
-  afterAll(async () => {
-    await b?.stop();
-    if (b) removeDir(b.dir);
-    await slapd?.dispose();
+  beforeAll(async () => {
+    v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
   });
 
   async function attempt(card: string, pin: string) {

@@ -2,8 +2,7 @@
 // the guide's own example (docs/vendors.md), protecting a page. A patron
 // signs in through headless Chromium; the page Apache serves must carry the
 // pairwise pseudonym and nothing that identifies the patron.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,9 +11,10 @@ import { hashPin } from '../../src/auth/file/pin-hash.ts';
 import { deriveAccountId, derivePseudonym } from '../../src/pseudonym/derive.ts';
 import { codeBlocks } from '../../src/vendors/markdown.ts';
 import { apacheAvailable, freePort, type RunningApache, startApache } from '../support/apache.ts';
-import { login, type RunningBroker, removeDir, startBroker, vendor } from '../support/broker.ts';
+import { login, vendor } from '../support/broker.ts';
 import { browserAvailable, launchBrowser } from '../support/browser.ts';
 import { TEST_PEPPER, TEST_PEPPER_HEX } from '../support/patrons.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 // A patron whose library system knows a name, an email and a birth date:
 // none of it may reach the vendor.
@@ -57,22 +57,24 @@ const ERROR_PAGE = `<!doctype html><html lang="en"><meta charset="utf-8"><title>
 `;
 
 describe.runIf(apacheAvailable() && browserAvailable())('Apache with mod_auth_openidc as a vendor', () => {
-  let b: RunningBroker;
   let apache: RunningApache;
   let browser: Browser;
   let origin: string;
+  let port: number;
 
-  beforeAll(async () => {
+  afterAll(async () => {
+    await browser?.close();
+    await apache?.stop();
+  });
+  const b = useBroker(async ({ dir }) => {
     expect(example).toContain('OIDCProviderMetadataURL');
-    const port = await freePort();
+    port = await freePort();
     origin = `http://127.0.0.1:${port}`;
-    const dir = mkdtempSync(join(tmpdir(), 'patronym-broker-'));
     const patrons = join(dir, 'patrons.yaml');
     writePatronFile(patrons, [
       { ...PATRON, pin: await hashPin(TEST_PEPPER, PATRON.pin, { ln: 10, r: 8, p: 1 }), status: 'active' },
     ]);
-    b = await startBroker({
-      dir,
+    return {
       config: {
         keys: { dir: join(dir, 'keys'), pinPepper: TEST_PEPPER_HEX },
         libraries: [
@@ -100,7 +102,9 @@ describe.runIf(apacheAvailable() && browserAvailable())('Apache with mod_auth_op
           },
         ],
       },
-    });
+    };
+  });
+  beforeAll(async () => {
     apache = await startApache({
       port,
       // The guide's configuration, plus the module's info hook so the test
@@ -114,13 +118,6 @@ describe.runIf(apacheAvailable() && browserAvailable())('Apache with mod_auth_op
       },
     });
     browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await apache?.stop();
-    await b?.stop();
-    if (b) removeDir(b.dir);
   });
 
   async function signIn(page: Page): Promise<void> {

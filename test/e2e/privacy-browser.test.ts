@@ -1,27 +1,16 @@
 // The patron's privacy page in a real browser, without JavaScript: sign in
 // with card and PIN, see the vendor, reset its pseudonym, forget me.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  completeLogin,
-  type RunningBroker,
-  removeDir,
-  startBroker,
-  startLogin,
-  submitLogin,
-  vendor,
-} from '../support/broker.ts';
+import { completeLogin, startLogin, submitLogin, vendor } from '../support/broker.ts';
 import { browserAvailable, launchBrowser } from '../support/browser.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 describe.runIf(browserAvailable())('privacy page in headless Chromium', () => {
-  let b: RunningBroker;
   let browser: Browser;
+  const b = useBroker();
   beforeAll(async () => {
-    b = await startBroker({ dir: mkdtempSync(join(tmpdir(), 'patronym-privacy-browser-')) });
     browser = await launchBrowser();
     // One real sign-in at a vendor, so the page has something to show.
     const v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
@@ -31,8 +20,6 @@ describe.runIf(browserAvailable())('privacy page in headless Chromium', () => {
   });
   afterAll(async () => {
     await browser?.close();
-    await b?.stop();
-    if (b) removeDir(b.dir);
   });
 
   it('signs in, lists the vendor, resets its pseudonym after confirming, then forgets the patron', async () => {

@@ -7,34 +7,30 @@ import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type RunningBroker,
-  removeDir,
-  startBroker,
-  startLogin,
-  submitLogin,
-  type Vendor,
-  vendor,
-} from '../support/broker.ts';
+import { startLogin, submitLogin, type Vendor, vendor } from '../support/broker.ts';
 import { browserAvailable, launchBrowser } from '../support/browser.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 const PATRON = { card: '21234000000001', pin: '1234' };
 
 describe.runIf(browserAvailable())('device cookies in headless Chromium', () => {
-  let b: RunningBroker;
   let browser: Browser;
   let vendorServer: Server;
   let vendorOrigin: string;
   let v: Vendor;
 
-  beforeAll(async () => {
+  afterAll(async () => {
+    await browser?.close();
+    vendorServer?.close();
+  });
+  const b = useBroker(async () => {
     vendorServer = createServer((_req, res) => {
       res.setHeader('content-type', 'text/html');
       res.end('<!doctype html><title>vendor</title><p>back at the vendor</p>');
     });
     await new Promise<void>((resolve) => vendorServer.listen(0, '127.0.0.1', resolve));
     vendorOrigin = `http://127.0.0.1:${(vendorServer.address() as AddressInfo).port}`;
-    b = await startBroker({
+    return {
       config: {
         clients: [
           {
@@ -45,15 +41,11 @@ describe.runIf(browserAvailable())('device cookies in headless Chromium', () => 
           },
         ],
       },
-    });
+    };
+  });
+  beforeAll(async () => {
     v = await vendor(b.issuer, 'browser-vendor', 'browser-vendor-secret', `${vendorOrigin}/callback`);
     browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await b?.stop();
-    if (b) removeDir(b.dir);
-    vendorServer?.close();
   });
 
   // Card + PIN on the sign-in page; resolves with where the browser ended up.

@@ -5,30 +5,25 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Authenticator, AuthResult } from '../../src/auth/authenticator.ts';
-import {
-  type RunningBroker,
-  removeDir,
-  startBroker,
-  startLogin,
-  submitLogin,
-  type Vendor,
-  vendor,
-} from '../support/broker.ts';
+import { startLogin, submitLogin, type Vendor, vendor } from '../support/broker.ts';
 import { type Slapd, slapdAvailable, startSlapd } from '../support/slapd.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 const PATRON = { uid: 'SprLib0077', pin: '4321' };
 const SPELLINGS = ['SprLib0077', 'sprlib0077', 'SPRLIB0077', 'sPRlIB0077', 'SpRlIb0077', 'sprLIB0077'];
 
 describe.skipIf(!slapdAvailable())('throttle with an LDAP-backed library', () => {
   let slapd: Slapd;
-  let b: RunningBroker;
   let v: Vendor;
   let checks = 0;
-  beforeAll(async () => {
+  afterAll(async () => {
+    await slapd?.dispose();
+  });
+  const b = useBroker(async () => {
     slapd = await startSlapd({ patrons: [PATRON] });
     const secret = join(slapd.dir, 'service-password');
     writeFileSync(secret, `${slapd.servicePassword}\n`, { mode: 0o600 });
-    b = await startBroker({
+    return {
       config: {
         libraries: [
           {
@@ -52,7 +47,9 @@ describe.skipIf(!slapdAvailable())('throttle with an LDAP-backed library', () =>
           },
         ],
       },
-    });
+    };
+  });
+  beforeAll(async () => {
     v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
     const ldap = b.broker.libraries.get('springfield')?.chain[0] as Authenticator;
     const real = ldap.authenticate.bind(ldap);
@@ -60,11 +57,6 @@ describe.skipIf(!slapdAvailable())('throttle with an LDAP-backed library', () =>
       checks++;
       return real(credentials);
     };
-  });
-  afterAll(async () => {
-    await b?.stop();
-    if (b) removeDir(b.dir);
-    await slapd?.dispose();
   });
 
   const attempt = async (card: string, pin: string) => submitLogin(await startLogin(v, b.issuer), b.issuer, card, pin);

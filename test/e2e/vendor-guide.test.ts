@@ -27,17 +27,10 @@ import { developersRoutes } from '../../src/vendors/developers.ts';
 import { codeBlocks } from '../../src/vendors/markdown.ts';
 import { createViews, VIEWS_DIR } from '../../src/views.ts';
 import { freePort } from '../support/apache.ts';
-import {
-  browserFetch,
-  CookieJar,
-  follow,
-  formField,
-  type RunningBroker,
-  removeDir,
-  startBroker,
-} from '../support/broker.ts';
+import { browserFetch, CookieJar, follow, formField } from '../support/broker.ts';
 import { browserAvailable, launchBrowser } from '../support/browser.ts';
 import { TEST_PEPPER, TEST_PEPPER_HEX } from '../support/patrons.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const guide = readFileSync(join(ROOT, 'docs', 'vendors.md'), 'utf8');
@@ -82,7 +75,6 @@ interface RunningVendor {
 }
 
 describe('the vendor guide’s Node.js example, run as written', () => {
-  let b: RunningBroker;
   let dir: string;
   const vendors: RunningVendor[] = [];
   const ports: Partial<Record<keyof typeof VENDORS, { port: number; env: Record<string, string> }>> = {};
@@ -96,11 +88,11 @@ describe('the vendor guide’s Node.js example, run as written', () => {
     expect(example).toContain("from 'openid-client'");
     dir = exampleDir();
     writeFileSync(join(dir, 'vendor.mjs'), example);
-    const brokerDir = mkdtempSync(join(tmpdir(), 'patronym-broker-'));
+  });
+  const b = useBroker(async ({ dir: brokerDir }) => {
     await patronFile(join(brokerDir, 'springfield.yaml'), MARGE);
     await patronFile(join(brokerDir, 'shelbyville.yaml'), PATTY);
-    b = await startBroker({
-      dir: brokerDir,
+    return {
       config: {
         keys: { dir: join(brokerDir, 'keys'), pinPepper: TEST_PEPPER_HEX },
         realms: [
@@ -138,13 +130,11 @@ describe('the vendor guide’s Node.js example, run as written', () => {
           }),
         ),
       },
-    });
+    };
   });
 
   afterAll(async () => {
     await Promise.all(vendors.map((v) => v.stop()));
-    await b?.stop();
-    if (b) removeDir(b.dir);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
