@@ -24,7 +24,7 @@ export const THEMES: Record<Theme, ThemeColours> = {
 export const CLASS = 'library-signin';
 
 // A 24×24 open book.
-export const ICON_PATH =
+const ICON_PATH =
   'M2 5.2C4.9 4 8.3 4.2 11 5.8v13.6c-2.7-1.4-6-1.6-9-.6zM22 5.2c-2.9-1.2-6.3-1-9 .6v13.6c2.7-1.4 6-1.6 9-.6z';
 
 export const iconSvg = (): string =>
