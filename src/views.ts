@@ -64,6 +64,27 @@ interface RequestLanguage extends LocaleSources {
   libraryEntry?: LocalLibrary | undefined;
   // Where the switcher's links lead (the page itself for a GET).
   here: string;
+  // Worked out at the first use and kept until a hint changes the sources:
+  // a page asks for the language once per sentence (the sign-in page some
+  // thirty times), and negotiating parses Accept-Language every time.
+  locale?: Locale | undefined;
+  switcher?: LanguageLink[] | undefined;
+}
+
+interface LanguageLink {
+  locale: Locale;
+  dir: 'rtl' | 'ltr';
+  name: string;
+  href: string;
+  current: boolean;
+}
+
+// A compiled message; `plain` when it has no arguments, so that its text is
+// formatted once rather than at every use.
+interface Compiled {
+  format: IntlMessageFormat;
+  numeric: Set<string>;
+  plain?: string | undefined;
 }
 
 type Catalogue = Record<string, string>;
@@ -101,12 +122,14 @@ export function createViews(options: ViewsOptions = {}): Views {
   const dir = options.dir ?? VIEWS_DIR;
   const catalogues = new Map(LOCALES.map((l) => [l, loadCatalogue(dir, l)]));
   const english = catalogues.get(DEFAULT_LOCALE) as Catalogue;
-  const formats = new Map<string, { format: IntlMessageFormat; numeric: Set<string> }>();
-  const compile = (cacheKey: string, text: string, locale: Locale) => {
+  const formats = new Map<string, Compiled>();
+  const compile = (cacheKey: string, text: string, locale: Locale): Compiled => {
     let compiled = formats.get(cacheKey);
     if (!compiled) {
       const format = new IntlMessageFormat(text, locale);
-      compiled = { format, numeric: numericArguments(format) };
+      // Literal elements only (type 0): no argument can change the text.
+      const plain = format.getAst().every((e) => e.type === 0) ? String(format.format()) : undefined;
+      compiled = { format, numeric: numericArguments(format), plain };
       formats.set(cacheKey, compiled);
     }
     return compiled;
@@ -116,29 +139,29 @@ export function createViews(options: ViewsOptions = {}): Views {
   const only = options.libraries?.length === 1 ? options.libraries[0] : undefined;
 
   const scope = new AsyncLocalStorage<RequestLanguage>();
-  const current = (): Locale => {
-    const sources = scope.getStore();
+  const negotiate = (sources: RequestLanguage): Locale =>
+    negotiateLocale({ ...sources, library: (sources.libraryEntry ?? only)?.language });
+  const localeOf = (sources: RequestLanguage | undefined): Locale => {
     if (!sources) return only?.language ?? DEFAULT_LOCALE;
-    return negotiateLocale({
-      ...sources,
-      library: (sources.libraryEntry ?? only)?.language,
-    });
+    sources.locale ??= negotiate(sources);
+    return sources.locale;
   };
+  const current = (): Locale => localeOf(scope.getStore());
 
-  const t: Translate = (key, vars = {}) => {
-    const locale = current();
-    const library = scope.getStore()?.libraryEntry ?? only;
+  const t: Translate = (key, vars) => {
+    const sources = scope.getStore();
+    const locale = localeOf(sources);
+    const library = sources?.libraryEntry ?? only;
     const own = library?.messages?.[locale]?.[key];
     const text = own ?? catalogues.get(locale)?.[key] ?? english[key];
     if (text === undefined) throw new Error(`views: no message "${key}" in ${locale}.json`);
-    const { format, numeric } = compile(own ? `${library?.id}\0${locale}\0${key}` : `${locale}\0${key}`, text, locale);
-    const values = Object.fromEntries(
-      Object.entries(vars).map(([name, value]) => [
-        name,
-        numeric.has(name) && typeof value === 'string' && value !== '' ? Number(value) : value,
-      ]),
-    );
-    return String(format.format(values));
+    const compiled = compile(own ? `${library?.id}\0${locale}\0${key}` : `${locale}\0${key}`, text, locale);
+    if (compiled.plain !== undefined) return compiled.plain;
+    const values: Record<string, MessageValue> = {};
+    for (const [name, value] of Object.entries(vars ?? {})) {
+      values[name] = compiled.numeric.has(name) && typeof value === 'string' && value !== '' ? Number(value) : value;
+    }
+    return String(compiled.format.format(values));
   };
 
   const date = (value: string | number | Date) => {
@@ -151,11 +174,12 @@ export function createViews(options: ViewsOptions = {}): Views {
   };
 
   // The switcher: one plain link per language to the same page.
-  const languages = () => {
-    const here = scope.getStore()?.here ?? '/';
+  const switcher = (sources: RequestLanguage | undefined): LanguageLink[] => {
+    const here = sources?.here ?? '/';
     const [raw = '/', search = ''] = here.split('?');
     // Only a path of this origin: "//host" or "/\\host" would leave it.
     const path = /^\/(?![/\\])/.test(raw) ? raw : '/';
+    const shown = localeOf(sources);
     return LOCALES.map((locale) => {
       const params = new URLSearchParams(search);
       params.set('lang', locale);
@@ -164,9 +188,15 @@ export function createViews(options: ViewsOptions = {}): Views {
         dir: directionOf(locale),
         name: catalogues.get(locale)?.['language.name'] ?? locale,
         href: `${path}?${params}`,
-        current: locale === current(),
+        current: locale === shown,
       };
     });
+  };
+  const languages = (): LanguageLink[] => {
+    const sources = scope.getStore();
+    if (!sources) return switcher(sources);
+    sources.switcher ??= switcher(sources);
+    return sources.switcher;
   };
 
   const footer = () => {
@@ -175,6 +205,20 @@ export function createViews(options: ViewsOptions = {}): Views {
   };
 
   const eta = new Eta({ views: dir, cache: true, autoEscape: true, autoTrim: false });
+  // Eta resolves a page's file at every render (path.join, path.relative)
+  // even when the template is cached: each page's path and compiled
+  // function are kept here instead, and the function is given its path so
+  // that its layout resolves as before.
+  const pages = new Map<string, { fn: ReturnType<Eta['compile']>; filepath: string }>();
+  const pageOf = (page: string) => {
+    let found = pages.get(page);
+    if (!found) {
+      const filepath = eta.resolvePath(`./${page}`, {});
+      found = { fn: eta.compile(eta.readFile(filepath), { filepath }), filepath };
+      pages.set(page, found);
+    }
+    return found;
+  };
   return {
     get lang() {
       return current();
@@ -183,15 +227,9 @@ export function createViews(options: ViewsOptions = {}): Views {
     date,
     render: (page, data) => {
       const lang = current();
-      return eta.render(`./${page}`, {
-        ...data,
-        t,
-        date,
-        lang,
-        dir: directionOf(lang),
-        languages: languages(),
-        footer: footer(),
-      });
+      const { fn, filepath } = pageOf(page);
+      const all = { ...data, t, date, lang, dir: directionOf(lang), languages: languages(), footer: footer() };
+      return eta.render(fn, all, { filepath });
     },
     middleware: () => async (ctx, next) => {
       const asked = typeof ctx.query.lang === 'string' && isLocale(ctx.query.lang) ? ctx.query.lang : undefined;
@@ -210,11 +248,9 @@ export function createViews(options: ViewsOptions = {}): Views {
         acceptLanguage: ctx.get('Accept-Language'),
         here: ctx.method === 'GET' ? ctx.url : '/',
       };
-      await scope.run(sources, async () => {
-        await next();
-        // Pages rendered after the handlers (404s) and oidc-provider's own
-        // pages are rendered inside this scope too.
-      });
+      // Pages rendered after the handlers (404s) and oidc-provider's own
+      // pages are rendered inside this scope too.
+      await scope.run(sources, next);
     },
     hint: (hints) => {
       const sources = scope.getStore();
@@ -222,6 +258,9 @@ export function createViews(options: ViewsOptions = {}): Views {
       if (typeof hints.uiLocales === 'string') sources.uiLocales = hints.uiLocales.slice(0, 200);
       if (hints.library) sources.libraryEntry = hints.library;
       if (hints.here) sources.here = hints.here;
+      // Worked out again from the new sources at the next use.
+      sources.locale = undefined;
+      sources.switcher = undefined;
     },
   };
 }
