@@ -40,6 +40,9 @@ export interface Measured {
   backendMs: number;
   postgresMs: number;
   rssMiB: number;
+  // Under workers: the primary's CPU and each worker's, in ms (which of
+  // them the sign-ins cost, and how evenly the workers shared them).
+  parts?: { primaryMs: number; workersMs: number[] };
 }
 
 export interface Served {
@@ -151,7 +154,10 @@ export async function measureRows(
           const pid = s.child.pid as number;
           const providerCpu = () => (s.family ? familyCpuMs(pid) : cpuMs(pid));
           const before = { provider: providerCpu(), backend: backend(), pg: pgPid ? familyCpuMs(pgPid) : 0 };
+          const members = s.family ? family(pid) : [];
+          const memberCpu = members.map(cpuMs);
           const result = await drive(c, limits);
+          const spent = members.map((p, i) => cpuMs(p) - (memberCpu[i] as number));
           const m: Measured = {
             name: row.name,
             result,
@@ -159,6 +165,7 @@ export async function measureRows(
             backendMs: backend() - before.backend,
             postgresMs: pgPid ? familyCpuMs(pgPid) - before.pg : 0,
             rssMiB: s.family ? family(pid).reduce((sum, p) => sum + peakRssMiB(p), 0) : peakRssMiB(pid),
+            ...(members.length > 1 ? { parts: { primaryMs: spent[0] as number, workersMs: spent.slice(1) } } : {}),
           };
           all.push(m);
           print(m);
@@ -202,6 +209,9 @@ export function formatCompare(m: Measured, bare: Measured | undefined): string {
     ' |',
     m.rssMiB.toFixed(0).padStart(8),
     r.firstFailure ? `  (first failure: ${r.firstFailure})` : '',
+    m.parts
+      ? `\n${''.padEnd(30)}of which primary ${per(m.parts.primaryMs).toFixed(2)}, workers ${m.parts.workersMs.map((ms) => per(ms).toFixed(2)).join(' / ')}`
+      : '',
   ].join(' ');
 }
 
