@@ -6,11 +6,14 @@
 // /proc/self/smaps_rollup the anonymous (heap, malloc: SQLite's page cache,
 // native addons) and file-backed (code, mapped files) parts. SIGUSR2 writes a
 // V8 heap snapshot to <dir> (bench/heap-summary.ts compares two) and a line.
+// PATRONYM_MEM_PROBE_V8_FLAGS tries V8 flags that Node refuses in
+// NODE_OPTIONS but V8 reads at every collection (e.g.
+// --heap-growing-percent=50), set at start through v8.setFlagsFromString.
 // A process without PATRONYM_MEM_PROBE (the load generator, which inherits
 // NODE_OPTIONS) is left alone.
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 
 const dir = process.env.PATRONYM_MEM_PROBE;
 const MiB = 2 ** 20;
@@ -50,6 +53,7 @@ function sample(event: string, extra: Record<string, unknown> = {}): void {
 
 if (dir && /main\.ts$/.test(process.argv[1] ?? '')) {
   const seconds = Number(process.env.PATRONYM_MEM_PROBE_SECONDS ?? 60);
+  if (process.env.PATRONYM_MEM_PROBE_V8_FLAGS) setFlagsFromString(process.env.PATRONYM_MEM_PROBE_V8_FLAGS);
   sample('start');
   setInterval(() => sample('tick'), seconds * 1000).unref();
   let n = 0;

@@ -10,7 +10,8 @@
 // write V8 heap snapshots after those minutes (0: before any load) into
 // SOAK_PROBE (a folder that is kept; bench/heap-summary.ts compares them);
 // SOAK_NODE_OPTIONS adds V8 flags to the broker's (e.g.
-// --max-semi-space-size=4). Bounded in time; loopback only.
+// --max-semi-space-size=4), PATRONYM_MEM_PROBE_V8_FLAGS those Node refuses
+// there (e.g. --heap-growing-percent=50; the probe sets them). Bounded in time; loopback only.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,7 +135,13 @@ export async function soak(): Promise<void> {
   const pid = served.child.pid as number;
   if (SNAPSHOTS.includes(0)) await snapshot(pid, probe);
   process.stdout.write(
-    `\nSoak: main.ts, LDAP scenario, SQLite, concurrency ${CONCURRENCY}, ${MINUTES} min, sweeps every ${SWEEP_SECONDS} s${process.env.SOAK_NODE_OPTIONS ? `, ${process.env.SOAK_NODE_OPTIONS}` : ''}\n` +
+    `\nSoak: main.ts, LDAP scenario, SQLite, concurrency ${CONCURRENCY}, ${MINUTES} min, sweeps every ${SWEEP_SECONDS} s${[
+      process.env.SOAK_NODE_OPTIONS,
+      process.env.PATRONYM_MEM_PROBE_V8_FLAGS,
+    ]
+      .filter(Boolean)
+      .map((f) => `, ${f}`)
+      .join('')}\n` +
       'minute  sign-ins  fails  per s  CPU ms/sign-in  RSS MiB  peak MiB  heap used  heap total  outside heap  store MiB  live records  expired records\n',
   );
   let total = 0;
