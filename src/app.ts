@@ -145,26 +145,26 @@ export function createBroker(deps: AppDeps): Broker {
   });
   const routes = interactionRoutes({
     provider,
+    pages: { views, csrf },
     libraries,
-    views,
-    csrf,
-    accountKey: keys.accountKey,
-    accounts,
-    handles: createHandles(keys.accountKey),
-    log,
-    metrics,
     policies,
-    consents,
-    consentDays: config.retention.consent,
-    throttle: new Throttle(
-      store,
-      config.throttle,
-      deps.throttleDelayStepMs !== undefined ? { delayStepMs: deps.throttleDelayStepMs } : {},
-    ),
-    deviceCookies: createDeviceCookies(keys.cookies, {
-      days: config.throttle.deviceCookie.days,
-      ...(deps.now ? { now: deps.now } : {}),
-    }),
+    signIn: {
+      accountKey: keys.accountKey,
+      accounts,
+      handles: createHandles(keys.accountKey),
+      throttle: new Throttle(
+        store,
+        config.throttle,
+        deps.throttleDelayStepMs !== undefined ? { delayStepMs: deps.throttleDelayStepMs } : {},
+      ),
+      deviceCookies: createDeviceCookies(keys.cookies, {
+        days: config.throttle.deviceCookie.days,
+        ...(deps.now ? { now: deps.now } : {}),
+      }),
+      log,
+      metrics,
+    },
+    consent: { consents, accounts, consentDays: config.retention.consent },
   });
 
   const trusted = addressRanges(config.trustedProxies);

@@ -28,7 +28,7 @@ import { type Accounts, findAccount, type LoadedAccount } from './account.ts';
 import { accountClientMetadata } from './account-client.ts';
 import { authorizationChecks } from './authorization-checks.ts';
 import { applyToGrant, IMPLICIT_SCOPES } from './grants.ts';
-import { SHARED_COMPUTER } from './interaction-step.ts';
+import { SHARED_COMPUTER } from './interaction/amr.ts';
 import { outboundFetch } from './outbound.ts';
 import type { Pseudonyms } from './pseudonyms.ts';
 import { initialAccessTokenUses, registrationProblem } from './registration.ts';
