@@ -29,6 +29,16 @@ export interface ReleaseRecordingDeps {
   log: Logger;
 }
 
+// oidc-provider found the account (our findAccount, oidc/account.ts) to
+// answer this very token request: its record says the library, so the
+// store is not asked a second time. Read by shape, as policy/ imports
+// nothing from oidc/.
+function loadedRecord(account: unknown, accountId: string): { library: string } | undefined {
+  const loaded = account as { accountId?: unknown; record?: { library?: unknown } } | undefined;
+  const library = loaded?.record?.library;
+  return loaded?.accountId === accountId && typeof library === 'string' ? { library } : undefined;
+}
+
 // Mounted with provider.use(): it sees oidc-provider's context after the
 // token endpoint has answered.
 export function recordReleases(deps: ReleaseRecordingDeps): Middleware {
@@ -43,7 +53,7 @@ export function recordReleases(deps: ReleaseRecordingDeps): Middleware {
     const accountId = code.accountId;
     const request = requestOf({ scope: code.scope, claims: code.claims ? JSON.stringify(code.claims) : undefined });
     try {
-      const record = await accounts.get(accountId);
+      const record = loadedRecord(oidc.entities.Account, accountId) ?? (await accounts.get(accountId));
       const counted =
         record &&
         stats
