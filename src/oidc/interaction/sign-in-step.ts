@@ -5,7 +5,7 @@
 import type { Context } from 'koa';
 import type { Credentials } from '../../auth/authenticator.ts';
 import { canonicalCard } from '../../auth/chain.ts';
-import { type CredentialProblem, normaliseCredentials } from '../../auth/credentials.ts';
+import { CARD_MAX, type CredentialProblem, normaliseCredentials } from '../../auth/credentials.ts';
 import type { Library } from '../../libraries/library.ts';
 import { DEVICE_COOKIE, type DeviceCookies } from '../../security/device-cookie.ts';
 import type { Throttle, Ticket } from '../../security/throttle.ts';
@@ -37,7 +37,7 @@ interface CardForm {
 function cardForm(body: Record<string, unknown>): CardForm {
   return {
     chosen: typeof body.library === 'string' && body.library !== '' ? body.library : undefined,
-    typed: typeof body.card === 'string' && body.card.length <= 64 ? body.card : '',
+    typed: typeof body.card === 'string' && body.card.length <= CARD_MAX ? body.card : '',
     credentials: normaliseCredentials(body.card, body.pin),
     shared: body.shared === 'yes',
   };
