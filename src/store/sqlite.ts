@@ -4,7 +4,9 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { type RateLimiterAbstract, RateLimiterSQLite } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import { GroupCommit } from './sqlite-group-commit.ts';
+import { LIMITER_TABLE, type LimiterStatements, limiterStatements, SqliteLimiter } from './sqlite-limiter.ts';
 import {
   type DumpedRecord,
   epochSeconds,
@@ -38,25 +40,30 @@ interface Row {
   payload: string;
 }
 
-// Rows one sweep statement deletes: each batch is its own short write
-// transaction, and the sweep yields to the event loop between batches, so
-// sign-ins (in this process or another on the same file) never wait
-// behind a sweep of a large backlog, and no batch's rows are held in memory
-// at once.
+// Rows one sweep statement deletes: each batch is one statement of a
+// group commit (sqlite-group-commit.ts), and the sweep waits for that
+// commit (a turn of the event loop) before the next, so sign-ins (in this
+// process or another on the same file) never wait behind a sweep of a
+// large backlog, and no batch's rows are held in memory at once.
 const SWEEP_BATCH = 500;
 
-// Yields to I/O callbacks already queued (a sign-in's next request).
-const yieldToOthers = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+export interface SqliteStoreOptions extends StoreOptions {
+  // Called with every statement SQLite runs, values expanded (tests count a
+  // sign-in's statements and commits; payloads appear in it, so never log it).
+  trace?: (sql: string) => void;
+}
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly #db: Database.Database;
   readonly #now: () => number;
   readonly #stmt;
+  readonly #group: GroupCommit;
+  readonly #limiterStmt: LimiterStatements;
 
-  constructor(path: string, options: StoreOptions = {}) {
+  constructor(path: string, options: SqliteStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
     if (path !== ':memory:') {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -66,7 +73,7 @@ export class SqliteStore implements Store {
       closeSync(openSync(path, 'a', 0o600));
       for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
     }
-    this.#db = new Database(path);
+    this.#db = new Database(path, options.trace ? { verbose: (sql) => options.trace?.(String(sql)) } : {});
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('busy_timeout = 5000');
@@ -74,6 +81,8 @@ export class SqliteStore implements Store {
     // from free pages of the file.
     this.#db.pragma('secure_delete = ON');
     this.#migrate();
+    this.#group = new GroupCommit(this.#db);
+    this.#limiterStmt = limiterStatements(this.#db);
     const live = '(expires_at IS NULL OR expires_at > @now)';
     this.#stmt = {
       upsert: this.#db.prepare(
@@ -146,8 +155,8 @@ export class SqliteStore implements Store {
     this.#db.pragma('user_version = 1');
   }
 
-  async upsert(model: string, id: string, payload: Payload, expiresIn?: number): Promise<void> {
-    this.#write(model, id, payload, expiresIn);
+  upsert(model: string, id: string, payload: Payload, expiresIn?: number): Promise<void> {
+    return this.#group.write(() => this.#write(model, id, payload, expiresIn));
   }
 
   #write(model: string, id: string, payload: Payload, expiresIn?: number): void {
@@ -163,20 +172,21 @@ export class SqliteStore implements Store {
     });
   }
 
-  async update(
+  update(
     model: string,
     id: string,
     change: (current: Payload | undefined) => Payload,
     expiresIn?: number,
   ): Promise<Payload> {
-    // BEGIN IMMEDIATE takes the write lock before the read, so another
-    // process on the same file cannot slip a write in between.
-    const run = this.#db.transaction(() => {
+    // Inside the group's BEGIN IMMEDIATE: the write lock is held before the
+    // read, so another process on the same file cannot slip a write in
+    // between, and nothing in this one runs between read and write. If
+    // `change` throws, nothing was written.
+    return this.#group.write(() => {
       const payload = change(this.#parse(this.#stmt.find.get({ model, id, now: this.#now() })));
       this.#write(model, id, payload, expiresIn);
       return payload;
     });
-    return run.immediate();
   }
 
   #parse(row: Row | undefined): Payload | undefined {
@@ -184,39 +194,51 @@ export class SqliteStore implements Store {
   }
 
   async find(model: string, id: string): Promise<Payload | undefined> {
-    return this.#parse(this.#stmt.find.get({ model, id, now: this.#now() }));
+    return this.#group.read(this.#parse(this.#stmt.find.get({ model, id, now: this.#now() })));
   }
 
   async findByUid(model: string, uid: string): Promise<Payload | undefined> {
-    return this.#parse(this.#stmt.findByUid.get({ model, uid, now: this.#now() }));
+    return this.#group.read(this.#parse(this.#stmt.findByUid.get({ model, uid, now: this.#now() })));
   }
 
   async findByUserCode(model: string, userCode: string): Promise<Payload | undefined> {
-    return this.#parse(this.#stmt.findByUserCode.get({ model, userCode, now: this.#now() }));
+    return this.#group.read(this.#parse(this.#stmt.findByUserCode.get({ model, userCode, now: this.#now() })));
   }
 
-  async consume(model: string, id: string): Promise<boolean> {
-    return this.#stmt.consume.run({ model, id, at: epochSeconds(this.#now), now: this.#now() }).changes > 0;
+  // One conditional statement: of concurrent consumes (in this process or
+  // another on the file) exactly one changes the row.
+  consume(model: string, id: string): Promise<boolean> {
+    return this.#group.write(
+      () => this.#stmt.consume.run({ model, id, at: epochSeconds(this.#now), now: this.#now() }).changes > 0,
+    );
   }
 
-  async destroy(model: string, id: string): Promise<void> {
-    this.#stmt.destroy.run({ model, id });
+  destroy(model: string, id: string): Promise<void> {
+    return this.#group.write(() => {
+      this.#stmt.destroy.run({ model, id });
+    });
   }
 
-  async revokeByGrantId(grantId: string): Promise<void> {
-    this.#stmt.revoke.run({ grantId });
+  revokeByGrantId(grantId: string): Promise<void> {
+    return this.#group.write(() => {
+      this.#stmt.revoke.run({ grantId });
+    });
   }
 
-  async increment(model: string, id: string, expiresIn: number): Promise<number> {
+  increment(model: string, id: string, expiresIn: number): Promise<number> {
     const now = this.#now();
-    const row = this.#stmt.increment.get({ model, id, now, expiresAt: now + expiresIn * 1000 });
-    return Number(row?.n ?? 1);
+    return this.#group.write(() => {
+      const row = this.#stmt.increment.get({ model, id, now, expiresAt: now + expiresIn * 1000 });
+      return Number(row?.n ?? 1);
+    });
   }
 
   async list(model: string): Promise<StoredRecord[]> {
-    return this.#stmt.list
-      .all({ model, now: this.#now() })
-      .map((row) => ({ model, id: row.id, payload: JSON.parse(row.payload) as Payload }));
+    return this.#group.read(
+      this.#stmt.list
+        .all({ model, now: this.#now() })
+        .map((row) => ({ model, id: row.id, payload: JSON.parse(row.payload) as Payload })),
+    );
   }
 
   // By primary key in pages of 500, so a large file is never read whole.
@@ -231,7 +253,7 @@ export class SqliteStore implements Store {
     );
     let after = { model: '', id: '' };
     for (;;) {
-      const rows = page.all({ ...after, now: this.#now() });
+      const rows = await this.#group.read(page.all({ ...after, now: this.#now() }));
       for (const row of rows) {
         const payload = JSON.parse(row.payload) as Payload;
         yield {
@@ -248,46 +270,20 @@ export class SqliteStore implements Store {
   }
 
   async findByAccount(accountId: string): Promise<StoredRecord[]> {
-    return this.#stmt.findByAccount
-      .all({ accountId, now: this.#now() })
-      .map((row) => ({ model: row.model, id: row.id, payload: JSON.parse(row.payload) as Payload }));
+    return this.#group.read(
+      this.#stmt.findByAccount
+        .all({ accountId, now: this.#now() })
+        .map((row) => ({ model: row.model, id: row.id, payload: JSON.parse(row.payload) as Payload })),
+    );
   }
 
   // Counters go in their own table of the same file (rate-limiter-flexible's
-  // schema: key, points, expire), on this store's handle, so every process
-  // sharing the file shares the counts; its upsert is one statement in a
-  // transaction, hence atomic across processes too.
+  // schema: key, points, expire), on this store's handle and through its
+  // group commit (sqlite-limiter.ts), so every process sharing the file
+  // shares the counts, and a count is consumed atomically, across processes
+  // too.
   async limiter(options: LimiterOptions): Promise<RateLimiterAbstract> {
-    return new Promise((resolve, reject) => {
-      const limiter: RateLimiterSQLite = new RateLimiterSQLite(
-        { ...options, storeClient: this.#limiterHandle(), storeType: 'better-sqlite3', tableName: 'limiter_counters' },
-        (error?: Error) => (error ? reject(error) : resolve(limiter)),
-      );
-    });
-  }
-
-  // rate-limiter-flexible prepares its statement again at every call (a
-  // sign-in makes four), which the profile showed as a third of its cost:
-  // it gets this handle, whose prepare() hands back the statement prepared
-  // the first time for the same text. Everything else is the handle's own.
-  #limiterHandle(): Database.Database {
-    const db = this.#db;
-    const prepared = new Map<string, Database.Statement>();
-    const prepare = (source: string) => {
-      let statement = prepared.get(source);
-      if (!statement) {
-        statement = db.prepare(source);
-        prepared.set(source, statement);
-      }
-      return statement;
-    };
-    return new Proxy(db, {
-      get: (target, key) => {
-        if (key === 'prepare') return prepare;
-        const value: unknown = Reflect.get(target, key, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    return new SqliteLimiter(this.#db, options, this.#limiterStmt, this.#group);
   }
 
   async sweep(): Promise<Record<string, number>> {
@@ -295,23 +291,20 @@ export class SqliteStore implements Store {
     const now = this.#now();
     for (;;) {
       if (!this.#db.open) return removed;
-      const rows = this.#stmt.sweep.all({ now, batch: SWEEP_BATCH });
+      const rows = await this.#group.write(() => this.#stmt.sweep.all({ now, batch: SWEEP_BATCH }));
       for (const row of rows) removed[row.model] = (removed[row.model] ?? 0) + 1;
       if (rows.length < SWEEP_BATCH) break;
-      await yieldToOthers();
     }
-    // Spent limiter counters (the table exists once a limiter was asked for;
-    // rate-limiter-flexible expires on the wall clock, hence Date.now), in
-    // batches too. Its table has a rowid and no index on expire: each batch
-    // reads rows in rowid order and stops at the batch's end.
-    if (this.#db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'limiter_counters'").get()) {
-      const spent = this.#db.prepare(
-        `DELETE FROM limiter_counters WHERE rowid IN (
-           SELECT rowid FROM limiter_counters WHERE expire IS NOT NULL AND expire <= ? LIMIT ?)`,
-      );
-      const wallNow = Date.now();
-      while (this.#db.open && spent.run(wallNow, SWEEP_BATCH).changes === SWEEP_BATCH) await yieldToOthers();
-    }
+    // Spent limiter counters (rate-limiter-flexible expires on the wall
+    // clock, hence Date.now), in batches too. Its table has a rowid and no
+    // index on expire: each batch reads rows in rowid order and stops at the
+    // batch's end.
+    const spent = this.#db.prepare(
+      `DELETE FROM ${LIMITER_TABLE} WHERE rowid IN (
+         SELECT rowid FROM ${LIMITER_TABLE} WHERE expire IS NOT NULL AND expire <= ? LIMIT ?)`,
+    );
+    const wallNow = Date.now();
+    while (this.#db.open && (await this.#group.write(() => spent.run(wallNow, SWEEP_BATCH).changes)) === SWEEP_BATCH);
     return removed;
   }
 
@@ -345,11 +338,15 @@ export class SqliteStore implements Store {
 
   async scrub(): Promise<void> {
     // secure_delete has zeroed deleted cells in the pages written since;
-    // TRUNCATE copies them into the database and empties the log.
+    // TRUNCATE copies them into the database and empties the log (which it
+    // cannot do inside the open group).
+    this.#group.flush();
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   async close(): Promise<void> {
-    if (this.#db.open) this.#db.close();
+    if (!this.#db.open) return;
+    this.#group.flush();
+    this.#db.close();
   }
 }
