@@ -86,6 +86,9 @@ async function consume(limiter: RateLimiterAbstract, key: string): Promise<RateL
 
 export class Throttle {
   readonly #limiters: Promise<Limiters>;
+  // The same limiters once they are there: an attempt then waits for
+  // nothing but its own store writes.
+  #ready: Limiters | undefined;
   readonly #delayAfter: number;
   readonly #delayStepMs: number;
 
@@ -94,8 +97,14 @@ export class Throttle {
     this.#limiters = Promise.all([store.limiter(o.card), store.limiter(o.address), store.limiter(o.device)]).then(
       ([card, address, device]) => ({ card, address, device }),
     );
-    // Surfaces at the first attempt instead of as an unhandled rejection.
-    this.#limiters.catch(() => {});
+    // A failure surfaces at the first attempt instead of as an unhandled
+    // rejection.
+    this.#limiters.then(
+      (limiters) => {
+        this.#ready = limiters;
+      },
+      () => {},
+    );
     this.#delayAfter = config.card.delayAfter;
     this.#delayStepMs = options.delayStepMs ?? 1000;
   }
@@ -103,7 +112,7 @@ export class Throttle {
   // Counts one attempt. `go` means: wait `delayMs`, then ask the backend and
   // report the outcome with the ticket; `locked` means: refuse, ask nobody.
   async attempt(keys: AttemptKeys): Promise<ThrottleDecision> {
-    const limiters = await this.#limiters;
+    const limiters = this.#ready ?? (await this.#limiters);
     let subject: Ticket['subject'] = { limiter: 'card', key: keys.card };
     let counted: RateLimiterRes | { refused: number } | undefined;
     if (keys.device !== undefined) {
@@ -132,17 +141,25 @@ export class Throttle {
   // address gets its point back (a library's public computers sign many
   // patrons in). A device-cookie success leaves the card's count alone: the
   // guesser elsewhere stays locked.
+  //
+  // The two writes come after the check and touch different keys, so they
+  // go together: one round trip instead of two, and a store that commits
+  // the writes of one moment together (SQLite) commits them once.
   async succeeded(ticket: Ticket): Promise<void> {
-    const limiters = await this.#limiters;
-    await limiters[ticket.subject.limiter].delete(ticket.subject.key);
-    await limiters.address.reward(ticket.address, 1);
+    const limiters = this.#ready ?? (await this.#limiters);
+    await Promise.all([
+      limiters[ticket.subject.limiter].delete(ticket.subject.key),
+      limiters.address.reward(ticket.address, 1),
+    ]);
   }
 
   // Not a wrong guess (an outage, a blocked or expired card): the points
-  // come back, the count goes on.
+  // come back, the count goes on. Both at once, as in succeeded().
   async refund(ticket: Ticket): Promise<void> {
-    const limiters = await this.#limiters;
-    await limiters[ticket.subject.limiter].reward(ticket.subject.key, 1);
-    await limiters.address.reward(ticket.address, 1);
+    const limiters = this.#ready ?? (await this.#limiters);
+    await Promise.all([
+      limiters[ticket.subject.limiter].reward(ticket.subject.key, 1),
+      limiters.address.reward(ticket.address, 1),
+    ]);
   }
 }
