@@ -79,6 +79,41 @@ function records(path: string): { live: number; expired: number } {
   }
 }
 
+// What the store holds at the end, by model: records (live, expired), the
+// bytes of a row's values and the longest lifetime left, and the file's
+// pages by table and index (SQLite's dbstat): what the README's
+// steady-state size per 10,000 sign-ins a day is derived from.
+export function census(path: string): string {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const now = Date.now();
+    const models = db
+      .prepare<[number, number], { model: string; n: number; expired: number; bytes: number; hours: number | null }>(
+        `SELECT model, count(*) AS n, sum(expires_at <= ?) AS expired,
+                avg(length(model) + length(id) + length(payload) + coalesce(length(grant_id), 0)
+                    + coalesce(length(uid), 0) + coalesce(length(account_id), 0) + 8) AS bytes,
+                max(expires_at - ?) / 3600000.0 AS hours
+         FROM records GROUP BY model ORDER BY n DESC`,
+      )
+      .all(now, now);
+    const pages = db
+      .prepare<[], { name: string; bytes: number }>(
+        'SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC',
+      )
+      .all();
+    return [
+      'store by model: model, records, expired, bytes of values per record, longest lifetime left (h)',
+      ...models.map(
+        (m) =>
+          `  ${m.model.padEnd(24)} ${String(m.n).padStart(8)} ${String(m.expired).padStart(8)} ${m.bytes.toFixed(0).padStart(6)} ${(m.hours ?? 0).toFixed(1).padStart(8)}`,
+      ),
+      `store pages (MiB): ${pages.map((p) => `${p.name} ${(p.bytes / 2 ** 20).toFixed(1)}`).join(', ')}`,
+    ].join('\n');
+  } finally {
+    db.close();
+  }
+}
+
 const shuffled = <T>(list: readonly T[]): T[] => {
   const copy = [...list];
   for (let i = copy.length - 1; i > 0; i--) {
@@ -184,7 +219,7 @@ export async function soak(): Promise<void> {
       );
       if (SNAPSHOTS.includes(minute)) await snapshot(pid, probe);
     }
-    process.stdout.write(`soak: ${total} sign-ins, ${failures} failures\n`);
+    process.stdout.write(`soak: ${total} sign-ins, ${failures} failures\n${census(store)}\n`);
   } finally {
     await stopServed(served);
     removeDir(dir);
