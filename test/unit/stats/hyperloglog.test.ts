@@ -156,7 +156,9 @@ describe('HyperLogLog serialisation against its definition', () => {
     const set = [...registers.keys()].filter((i) => registers[i]);
     if (set.length * 3 >= REGISTERS) return Buffer.from(registers).toString('base64');
     const out = Buffer.alloc(set.length * 3);
-    set.forEach((index, n) => out.writeUIntBE((index << 6) | (registers[index] ?? 0), n * 3, 3));
+    set.forEach((index, n) => {
+      out.writeUIntBE((index << 6) | (registers[index] ?? 0), n * 3, 3);
+    });
     return out.toString('base64');
   };
 
