@@ -1,45 +1,41 @@
 // The library chooser in a real browser, by keyboard, with JavaScript off.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningBroker, removeDir, startBroker, vendor } from '../support/broker.ts';
+import { vendor } from '../support/broker.ts';
 import { browserAvailable, launchBrowser } from '../support/browser.ts';
 import { CITY_OLD, consortium, writeConsortiumPatrons } from '../support/consortium.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 describe.runIf(browserAvailable())('library chooser in headless Chromium', () => {
-  let dir: string;
-  let b: RunningBroker;
   let browser: Browser;
   let vendorServer: Server;
   let callback: string;
 
-  beforeAll(async () => {
+  afterAll(async () => {
+    await browser?.close();
+    vendorServer?.close();
+  });
+  const b = useBroker(async ({ dir }) => {
     vendorServer = createServer((_req, res) => res.end('vendor'));
     await new Promise<void>((resolve) => vendorServer.listen(0, '127.0.0.1', resolve));
     callback = `http://127.0.0.1:${(vendorServer.address() as AddressInfo).port}/callback`;
-    dir = mkdtempSync(join(tmpdir(), 'patronym-chooser-'));
     await writeConsortiumPatrons(dir);
-    b = await startBroker({
-      dir,
+    return {
       config: {
         ...consortium(dir),
         clients: [{ client_id: 'v', client_secret: 'v-secret', redirect_uris: [callback] }],
       },
-    });
-    rmSync(join(dir, 'missing.yaml'));
-    browser = await launchBrowser();
+    };
   });
-  afterAll(async () => {
-    await browser?.close();
-    await b?.stop();
-    if (dir) removeDir(dir);
-    vendorServer?.close();
+  beforeAll(async () => {
+    rmSync(join(b.dir, 'missing.yaml'));
+    browser = await launchBrowser();
   });
 
   it('finds a library by town and signs in, by keyboard alone, without JavaScript', async () => {

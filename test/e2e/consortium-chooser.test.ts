@@ -3,17 +3,17 @@
 // system by the system's name, fits a 320-pixel phone with no axe
 // violations, and after a card that matches no library offers the search
 // rather than burying the message under the whole list.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.ts';
-import { type RunningBroker, removeDir, startBroker, vendor } from '../support/broker.ts';
+import { vendor } from '../support/broker.ts';
 import { browserAvailable, launchBrowser } from '../support/browser.ts';
 import { TEST_PEPPER_HEX, writePatrons } from '../support/patrons.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 const SYSTEMS = 50;
 const BRANCHES = 20;
@@ -58,21 +58,18 @@ async function axeViolations(page: Page): Promise<string[]> {
 }
 
 describe.runIf(browserAvailable())('a consortium of 1,000 libraries', () => {
-  let dir: string;
-  let b: RunningBroker;
   let browser: Browser;
   let input: Partial<ConfigInput>;
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'patronym-consortium-'));
-    input = await consortium(dir);
-    b = await startBroker({ dir, config: input });
-    browser = await launchBrowser();
-  });
   afterAll(async () => {
     await browser?.close();
-    await b?.stop();
-    if (dir) removeDir(dir);
+  });
+  const b = useBroker(async ({ dir }) => {
+    input = await consortium(dir);
+    return { config: input };
+  });
+  beforeAll(async () => {
+    browser = await launchBrowser();
   });
 
   async function signInPage(page: Page): Promise<void> {

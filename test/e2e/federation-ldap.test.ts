@@ -1,32 +1,23 @@
 // The consortium with one library on a real directory: routing by card
 // prefix to the LDAP library, the same broker serving file-backed libraries,
 // and the directory going down while the other libraries keep answering.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  login,
-  type RunningBroker,
-  removeDir,
-  startBroker,
-  startLogin,
-  submitLogin,
-  type Vendor,
-  vendor,
-} from '../support/broker.ts';
+import { login, startLogin, submitLogin, type Vendor, vendor } from '../support/broker.ts';
 import { CITY_OLD, consortium, NORTH_PATRON, writeConsortiumPatrons } from '../support/consortium.ts';
 import { generatePatrons, type Slapd, slapdAvailable, startSlapd } from '../support/slapd.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 describe.skipIf(!slapdAvailable())('federation with an LDAP-backed library', () => {
-  let dir: string;
   let slapd: Slapd;
-  let b: RunningBroker;
   let v: Vendor;
   const [student] = generatePatrons(1);
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'patronym-consortium-ldap-'));
+  afterAll(async () => {
+    await slapd?.dispose();
+  });
+  const b = useBroker(async ({ dir }) => {
     await writeConsortiumPatrons(dir);
     slapd = await startSlapd({ generate: 3 });
     const secret = join(dir, 'ldap-password');
@@ -53,14 +44,11 @@ describe.skipIf(!slapdAvailable())('federation with an LDAP-backed library', () 
         },
       ],
     });
-    b = await startBroker({ dir, config });
-    rmSync(join(dir, 'missing.yaml'));
-    v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
+    return { config };
   });
-  afterAll(async () => {
-    await b?.stop();
-    if (dir) removeDir(dir);
-    await slapd?.dispose();
+  beforeAll(async () => {
+    rmSync(join(b.dir, 'missing.yaml'));
+    v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
   });
 
   it('routes a card to the directory-backed library by prefix and signs in there', async () => {

@@ -1,21 +1,10 @@
 // A consortium in one broker: four libraries in two realms, shared and
 // chained authenticators, routing by vendor hint, card prefix and chooser,
 // and a configuration reload that must not drop anything.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  follow,
-  login,
-  type RunningBroker,
-  removeDir,
-  startBroker,
-  startLogin,
-  submitLogin,
-  type Vendor,
-  vendor,
-} from '../support/broker.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { follow, login, startLogin, submitLogin, type Vendor, vendor } from '../support/broker.ts';
 import {
   CITY_COLLIDING,
   CITY_NEW,
@@ -25,21 +14,17 @@ import {
   writeConsortiumPatrons,
 } from '../support/consortium.ts';
 import { writePatrons } from '../support/patrons.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 describe('federation: a consortium in one broker', () => {
-  let dir: string;
-  let b: RunningBroker;
   let v: Vendor;
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'patronym-consortium-'));
+  const b = useBroker(async ({ dir }) => {
     await writeConsortiumPatrons(dir);
-    b = await startBroker({ dir, config: consortium(dir) });
-    rmSync(join(dir, 'missing.yaml'));
-    v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
+    return { config: consortium(dir) };
   });
-  afterAll(async () => {
-    await b.stop();
-    removeDir(dir);
+  beforeAll(async () => {
+    rmSync(join(b.dir, 'missing.yaml'));
+    v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
   });
 
   const sub = async (card: string, pin: string, extra: Record<string, string> = {}) =>
@@ -157,7 +142,7 @@ describe('federation: a consortium in one broker', () => {
     expect(b.logs.some((l) => l.includes('reload refused'))).toBe(true);
     expect(await sub(CITY_OLD.card, CITY_OLD.pin)).toBeTruthy();
 
-    const next = consortium(dir);
+    const next = consortium(b.dir);
     next.libraries?.push({
       id: 'west',
       name: 'West Branch',
@@ -168,7 +153,7 @@ describe('federation: a consortium in one broker', () => {
     // A backend that cannot be set up (east-down's file is gone) refuses the reload too.
     expect(await b.reload()).toBe(false);
     expect(b.logs.at(-1)).toContain('missing.yaml');
-    await writePatrons(join(dir, 'missing.yaml'), []);
+    await writePatrons(join(b.dir, 'missing.yaml'), []);
     expect(await b.reload()).toBe(true);
     expect((await startLogin(v, b.issuer, { library: 'west' })).loginPage).toContain('West Branch');
     // the broker session from before the reload still signs the patron in without a form

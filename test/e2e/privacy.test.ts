@@ -1,7 +1,7 @@
 // Privacy by default, feature by feature: release policy, consent, the
 // patron's privacy page, walk-in access, forget me.
 import * as oidc from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { deriveAccountId } from '../../src/pseudonym/derive.ts';
 import {
@@ -11,15 +11,14 @@ import {
   follow,
   formField,
   type RunningBroker,
-  removeDir,
   type StartedLogin,
-  startBroker,
   startLogin,
   submitLogin,
   type Vendor,
   vendor,
 } from '../support/broker.ts';
 import { accountAction, accountPage as accountPageAs } from '../support/privacy.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 const PATRON = { card: '21234000000001', pin: '1234', id: 'demo-patron-0001' };
 const OTHER = { card: '21234000000002', pin: '2345', id: 'demo-patron-0002' };
@@ -84,26 +83,12 @@ const accountPage = (b: RunningBroker, card = PATRON.card, pin = PATRON.pin, jar
   accountPageAs(b, card, pin, jar);
 
 describe('privacy by default', () => {
-  let b: RunningBroker;
+  const b = useBroker(({ dir, port }) => ({ config: privacyConfig(dir, port) }));
   let v: Vendor;
   let v2: Vendor;
   beforeAll(async () => {
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const dir = mkdtempSync(join(tmpdir(), 'patronym-privacy-'));
-    const { createServer } = await import('node:http');
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as { port: number }).port;
-    await new Promise((r) => probe.close(r));
-    b = await startBroker({ dir, port, config: privacyConfig(dir, port) });
     v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
     v2 = await vendor(b.issuer, 'demo-vendor-2', 'demo-vendor-secret');
-  });
-  afterAll(async () => {
-    await b.stop();
-    removeDir(b.dir);
   });
 
   it('asks before releasing anything beyond the pseudonym, in plain words, and honours "allow"', async () => {

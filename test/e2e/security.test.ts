@@ -1,8 +1,7 @@
 // What an identity provider on the public internet meets: PIN guessing,
 // spraying, clickjacking and header checks, OIDC protocol abuse, hostile
 // input. Each rule proved against a running broker.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import * as oidc from 'openid-client';
@@ -14,15 +13,13 @@ import {
   follow,
   formField,
   login,
-  type RunningBroker,
-  removeDir,
-  startBroker,
   startLogin,
   submitLogin,
   type Vendor,
   vendor,
 } from '../support/broker.ts';
 import { expectAbsent } from '../support/leaks.ts';
+import { useBroker, withBroker } from '../support/use-broker.ts';
 
 const clock = fakeClock(Date.now());
 const PATRON = { card: '21234000000001', pin: '1234' };
@@ -34,16 +31,13 @@ const advance = (ms: number) => {
 };
 
 describe('security', () => {
-  let b: RunningBroker;
   let v: Vendor;
+  const b = useBroker({ now: clock.now, config: { trustedProxies: ['127.0.0.1/32'] } });
   beforeAll(async () => {
-    b = await startBroker({ now: clock.now, config: { trustedProxies: ['127.0.0.1/32'] } });
     v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
   });
   afterAll(async () => {
     vi.useRealTimers();
-    await b.stop();
-    removeDir(b.dir);
   });
 
   // Each "client" is a different address behind the trusted proxy (us).
@@ -110,8 +104,7 @@ describe('security', () => {
     });
 
     it('ignores X-Forwarded-For from anyone but a trusted proxy', async () => {
-      const other = await startBroker({ config: {} });
-      try {
+      await withBroker({ config: {} }, async (other) => {
         const ov = await vendor(other.issuer, 'demo-vendor', 'demo-vendor-secret');
         for (let i = 0; i < 30; i++) {
           const s = await startLogin(ov, other.issuer);
@@ -133,10 +126,7 @@ describe('security', () => {
         const warnings = other.logs.filter((l) => l.includes('"event":"untrusted_proxy"'));
         expect(warnings).toHaveLength(1);
         expect(warnings[0]).toContain('127.0.0.1 sends X-Forwarded-For but is not in trustedProxies');
-      } finally {
-        await other.stop();
-        removeDir(other.dir);
-      }
+      });
     });
   });
 
@@ -287,13 +277,9 @@ describe('security', () => {
   describe('nothing from a request lands in the store unfiltered', () => {
     // Two libraries in two realms, so that a card-shaped login_hint decides
     // which one the sign-in page is for.
-    let two: RunningBroker;
-    let tv: Vendor;
-    beforeAll(async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'patronym-broker-'));
+    const two = useBroker(({ dir }) => {
       const patrons = join(dir, 'data', 'demo-patrons.yaml');
-      two = await startBroker({
-        dir,
+      return {
         config: {
           realms: [
             { id: 'springfield', scope: 'springfield.example.org' },
@@ -316,12 +302,11 @@ describe('security', () => {
             },
           ],
         },
-      });
-      tv = await vendor(two.issuer, 'demo-vendor', 'demo-vendor-secret');
+      };
     });
-    afterAll(async () => {
-      await two.stop();
-      removeDir(two.dir);
+    let tv: Vendor;
+    beforeAll(async () => {
+      tv = await vendor(two.issuer, 'demo-vendor', 'demo-vendor-secret');
     });
     // Every file of the SQLite store (database, WAL, shared memory), as bytes.
     const storeBytes = () => {

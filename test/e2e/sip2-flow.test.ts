@@ -6,16 +6,7 @@
 // about a patron is left there, whatever the broker did.
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  login,
-  type RunningBroker,
-  removeDir,
-  startBroker,
-  startLogin,
-  submitLogin,
-  type Vendor,
-  vendor,
-} from '../support/broker.ts';
+import { login, startLogin, submitLogin, type Vendor, vendor } from '../support/broker.ts';
 import { expectAbsent, expectNoPins } from '../support/leaks.ts';
 import {
   patronFieldsIn,
@@ -26,6 +17,7 @@ import {
   type Sip2Simulator,
   startSip2Server,
 } from '../support/sip2-server.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 const WRONG = 'The card number or PIN is not right. Check both and try again.';
 // A replacement card for the active patron: same ILS record, new barcode.
@@ -53,10 +45,7 @@ const startSim = (port?: number) =>
 
 describe('sign-in flow with a SIP2 library', () => {
   let sim: Sip2Simulator;
-  let b: RunningBroker;
   let v: Vendor;
-
-  let stopped = false;
 
   // Probes every idle worker of the simulator from outside, as anyone on
   // the network could, and returns what it learnt about patrons.
@@ -73,9 +62,12 @@ describe('sign-in flow with a SIP2 library', () => {
     return found;
   }
 
-  beforeAll(async () => {
+  afterAll(async () => {
+    await sim?.stop();
+  });
+  const b = useBroker(async () => {
     sim = await startSim();
-    b = await startBroker({
+    return {
       config: {
         libraries: [
           {
@@ -98,13 +90,10 @@ describe('sign-in flow with a SIP2 library', () => {
           },
         ],
       },
-    });
-    v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
+    };
   });
-  afterAll(async () => {
-    if (!stopped) await b?.stop();
-    if (b) removeDir(b.dir);
-    await sim?.stop();
+  beforeAll(async () => {
+    v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
   });
 
   it('signs an active patron in: code, tokens, a pairwise sub that keeps across a card replacement', async () => {
@@ -292,7 +281,6 @@ describe('sign-in flow with a SIP2 library', () => {
         /code=/,
       );
       await b.stop();
-      stopped = true;
       expect(sim.connections).toBe(0);
       expect(await probeAll()).toEqual([]);
     });
