@@ -9,15 +9,13 @@ import {
   browserFetch,
   CookieJar,
   formField,
-  type RunningBroker,
-  removeDir,
   type StartedLogin,
-  startBroker,
   startLogin,
   type Vendor,
   vendor,
 } from '../support/broker.ts';
 import { type Postgres, postgresAvailable, startPostgres } from '../support/postgres.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 const PATRON = { card: '21234000000001', pin: '1234' };
 const OTHER = { card: '21234000000002', pin: '2345' };
@@ -92,28 +90,27 @@ const subOf = (idToken: unknown): string =>
 
 describe.runIf(available)('two instances on one PostgreSQL', () => {
   let server: Postgres;
-  let a: RunningBroker;
-  let b: RunningBroker;
+  let config: Partial<ConfigInput>;
   let v: Vendor;
   let A: string;
   let B: string;
 
-  beforeAll(async () => {
+  afterAll(async () => {
+    await server?.dispose();
+  });
+  const a = useBroker(async () => {
     server = await startPostgres();
     const store = { kind: 'postgres' as const, url: await server.createDatabase() };
     const throttle: ConfigInput['throttle'] = { card: { delayAfter: 2, lockAfter: 3, window: 900, lock: 900 } };
-    a = await startBroker({ config: { store, throttle } });
-    // The second instance: same keys folder, same issuer, its own port.
-    b = await startBroker({ dir: a.dir, config: { store, throttle, issuer: a.issuer } });
+    config = { store, throttle };
+    return { config };
+  });
+  // The second instance: same keys folder, same issuer, its own port.
+  const b = useBroker(() => ({ dir: a.dir, config: { ...config, issuer: a.issuer } }));
+  beforeAll(async () => {
     A = `http://127.0.0.1:${a.port}`;
     B = `http://127.0.0.1:${b.port}`;
     v = await vendor(a.issuer, 'demo-vendor', 'demo-vendor-secret');
-  }, 60_000);
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    if (a) removeDir(a.dir);
-    await server?.dispose();
   });
 
   // A whole sign-in: started on `first`, the form and everything after on `then`.

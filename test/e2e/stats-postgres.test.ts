@@ -2,17 +2,11 @@
 // sign-ins whose code it redeems into the same day record, hashing under
 // the same period key (whichever instance created it first).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConfigInput } from '../../src/config/schema.ts';
 import { readStats } from '../../src/stats/report.ts';
-import {
-  type RunningBroker,
-  removeDir,
-  startBroker,
-  startLogin,
-  submitLogin,
-  type Vendor,
-  vendor,
-} from '../support/broker.ts';
+import { type RunningBroker, startLogin, submitLogin, type Vendor, vendor } from '../support/broker.ts';
 import { type Postgres, postgresAvailable, startPostgres } from '../support/postgres.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 const P1 = { card: '21234000000001', pin: '1234' };
 const P2 = { card: '21234000000002', pin: '2345' };
@@ -20,24 +14,22 @@ const available = postgresAvailable();
 
 describe.runIf(available)('statistics from two instances on one PostgreSQL', () => {
   let server: Postgres;
-  let a: RunningBroker;
-  let b: RunningBroker;
+  let config: Partial<ConfigInput>;
   let v: Vendor;
 
-  beforeAll(async () => {
+  afterAll(async () => {
+    await server?.dispose();
+  });
+  const a = useBroker(async () => {
     server = await startPostgres();
     const store = { kind: 'postgres' as const, url: await server.createDatabase() };
     // Threshold 1: the test reads exact small counts.
-    const config = { store, stats: { threshold: 1 } };
-    a = await startBroker({ config });
-    b = await startBroker({ dir: a.dir, config: { ...config, issuer: a.issuer } });
+    config = { store, stats: { threshold: 1 } };
+    return { config };
+  });
+  const b = useBroker(() => ({ dir: a.dir, config: { ...config, issuer: a.issuer } }));
+  beforeAll(async () => {
     v = await vendor(a.issuer, 'demo-vendor', 'demo-vendor-secret');
-  }, 60_000);
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    if (a) removeDir(a.dir);
-    await server?.dispose();
   });
 
   // The patron's side on A; the vendor redeems its code at `at` (where the
