@@ -14,13 +14,12 @@ import {
   formField,
   login,
   type RunningBroker,
-  removeDir,
   type StartedLogin,
-  startBroker,
   submitLogin,
   vendor,
 } from '../support/broker.ts';
 import { type Postgres, postgresAvailable, startPostgres } from '../support/postgres.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 const run = promisify(execFile);
 const available = postgresAvailable();
@@ -55,22 +54,17 @@ const sub = async (b: RunningBroker, clientId: string) => {
 describe.runIf(available)('moving from SQLite to PostgreSQL', () => {
   let server: Postgres;
   let url: string;
-  let b: RunningBroker | undefined;
-  let dir = '';
   beforeAll(async () => {
     server = await startPostgres();
     url = await server.createDatabase();
   }, 60_000);
   afterAll(async () => {
-    await b?.stop();
-    if (dir) removeDir(dir);
     await server?.dispose();
   });
+  // Starts on SQLite; the first test moves it to PostgreSQL.
+  const b = useBroker();
 
   it('keeps every pseudonym, a reset one too, and the patron’s record of vendors', async () => {
-    b = await startBroker();
-    dir = b.dir;
-    const port = b.port;
     const accountId = deriveAccountId(b.keys.accountKey, 'springfield', PATRON.id);
     const original = await sub(b, 'demo-vendor');
     await resetPseudonym(b, 'demo-vendor');
@@ -79,14 +73,13 @@ describe.runIf(available)('moving from SQLite to PostgreSQL', () => {
     const other = await sub(b, 'demo-vendor-2');
     const records = (await b.store.findByAccount(accountId)).map((r) => r.model).sort();
     await b.stop();
-    b = undefined;
 
-    const sqlite = `sqlite:${join(dir, 'data', 'patronym.sqlite')}`;
+    const sqlite = `sqlite:${join(b.dir, 'data', 'patronym.sqlite')}`;
     const copied = await copy('--from', sqlite, '--to', url);
     expect(copied.code).toBe(0);
     expect(copied.out).toMatch(/^store copy: \d+ record\(s\) from sqlite:.* to postgres:\/\/.*\(.*Account \d+.*\)/m);
 
-    b = await startBroker({ dir, port, config: { store: { kind: 'postgres', url } } });
+    await b.start({ config: { store: { kind: 'postgres', url } } });
     expect(b.store.kind).toBe('postgres');
     // Everything the patron had, there: sessions, grants, their release log, …
     expect((await b.store.findByAccount(accountId)).map((r) => r.model).sort()).toEqual(records);
@@ -95,7 +88,7 @@ describe.runIf(available)('moving from SQLite to PostgreSQL', () => {
   });
 
   it('refuses to copy into a database that holds records, unless --force', async () => {
-    const sqlite = `sqlite:${join(dir, 'data', 'patronym.sqlite')}`;
+    const sqlite = `sqlite:${join(b.dir, 'data', 'patronym.sqlite')}`;
     const refused = await copy('--from', sqlite, '--to', url);
     expect(refused.code).toBe(1);
     expect(refused.out).toMatch(/already holds records; add --force/);

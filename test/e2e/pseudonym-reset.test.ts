@@ -15,14 +15,13 @@ import {
   follow,
   login,
   type RunningBroker,
-  removeDir,
-  startBroker,
   startLogin,
   submitLogin,
   type Vendor,
   vendor,
 } from '../support/broker.ts';
 import { accountAction, accountPage } from '../support/privacy.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 const PATRON = { card: '21234000000001', pin: '1234', id: 'demo-patron-0001' };
 const OTHER = { card: '21234000000002', pin: '2345', id: 'demo-patron-0002' };
@@ -33,15 +32,10 @@ const subAt = async (v: Vendor, b: RunningBroker, patron = PATRON) =>
 
 describe('a reset pseudonym never comes back', () => {
   let offset = 0;
-  const started: RunningBroker[] = [];
-  afterAll(async () => {
-    for (const b of started) await b.stop().catch(() => {});
-    if (started[0]) removeDir(started[0].dir);
-  });
+  // A broker of its own for each test; the clock moves only in the second.
+  const b = useBroker({ now: () => Date.now() + offset }, { per: 'test' });
 
   it('after "forget me" every vendor gets a new pseudonym, neither the original nor the reset one', async () => {
-    const b = await startBroker();
-    started.push(b);
     const v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
     const v2 = await vendor(b.issuer, 'demo-vendor-2', 'demo-vendor-secret');
     const original = await subAt(v, b, OTHER);
@@ -57,14 +51,9 @@ describe('a reset pseudonym never comes back', () => {
     expect(await subAt(v2, b, OTHER)).not.toBe(otherVendor);
     // and stays what it now is
     expect(await subAt(v, b, OTHER)).toBe(afterForget);
-    await b.stop();
-    started.pop();
-    removeDir(b.dir);
   });
 
   it('after the account record expires, and after a restart on the same SQLite file, the reset one', async () => {
-    const b = await startBroker({ now: () => Date.now() + offset });
-    started.push(b);
     const accountId = deriveAccountId(b.keys.accountKey, 'springfield', PATRON.id);
     const v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
     const original = await subAt(v, b);
@@ -77,17 +66,14 @@ describe('a reset pseudonym never comes back', () => {
     expect(await b.store.sweep()).toHaveProperty('Account');
     expect(await b.store.find('Account', accountId)).toBeUndefined();
     expect(await subAt(v, b)).toBe(reset);
-    await b.stop();
+    await b.restart();
 
-    const restarted = await startBroker({ dir: b.dir, port: b.port, now: () => Date.now() + offset });
-    started.push(restarted);
-    const vAgain = await vendor(restarted.issuer, 'demo-vendor', 'demo-vendor-secret');
-    expect(await subAt(vAgain, restarted)).toBe(reset);
+    const vAgain = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
+    expect(await subAt(vAgain, b)).toBe(reset);
   });
 });
 
 describe('a reset covers every client of the vendor', () => {
-  let b: RunningBroker;
   let logoutServer: Server;
   const logoutTokens: string[] = [];
   beforeAll(async () => {
@@ -102,12 +88,10 @@ describe('a reset covers every client of the vendor', () => {
       });
     });
     await new Promise<void>((resolve) => logoutServer.listen(0, '127.0.0.1', resolve));
-    // back-channel logout to a loopback test server
-    b = await startBroker({ config: { outbound: { allowPrivateAddresses: true } } });
   });
+  // back-channel logout to a loopback test server
+  const b = useBroker({ config: { outbound: { allowPrivateAddresses: true } } });
   afterAll(async () => {
-    await b.stop();
-    removeDir(b.dir);
     logoutServer.close();
   });
 
@@ -174,15 +158,10 @@ describe('a reset covers every client of the vendor', () => {
 });
 
 describe('the privacy page on a shared computer', () => {
-  let b: RunningBroker;
   let v: Vendor;
+  const b = useBroker();
   beforeAll(async () => {
-    b = await startBroker();
     v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
-  });
-  afterAll(async () => {
-    await b.stop();
-    removeDir(b.dir);
   });
 
   // A browser where the previous patron signed in to a vendor: the broker

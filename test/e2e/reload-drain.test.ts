@@ -3,9 +3,9 @@
 // then go at once: a run of reloads must not keep old configurations (for a
 // consortium, a thousand libraries each) alive for the whole drain period.
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/app.ts';
-import { type RunningBroker, removeDir, startBroker } from '../support/broker.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 function watchClose(broker: Broker): { closed: boolean } {
   const seen = { closed: false };
@@ -18,21 +18,15 @@ function watchClose(broker: Broker): { closed: boolean } {
 }
 
 describe('a broker replaced by a reload', () => {
-  let b: RunningBroker | undefined;
-  afterEach(async () => {
-    await b?.stop();
-    if (b) removeDir(b.dir);
-  });
+  const b = useBroker({ drainMs: 60_000 }, { per: 'test' });
 
   it('closes at once when it is answering nothing, long before the drain period', async () => {
-    b = await startBroker({ drainMs: 60_000 });
     const old = watchClose(b.broker);
     expect(await b.reload()).toBe(true);
     expect(old.closed).toBe(true);
   });
 
   it('finishes a request in flight, then closes', async () => {
-    b = await startBroker({ drainMs: 60_000 });
     const old = watchClose(b.broker);
     // A form post whose body is still arriving: the old broker is answering it.
     const socket = connect(b.port, '127.0.0.1');

@@ -3,61 +3,41 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO_PATRONS } from '../../src/cli/commands/demo.ts';
-import {
-  login,
-  type RunningBroker,
-  removeDir,
-  startBroker,
-  startLogin,
-  submitLogin,
-  vendor,
-} from '../support/broker.ts';
+import { login, startLogin, submitLogin, vendor } from '../support/broker.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 describe('restart', () => {
-  const started: RunningBroker[] = [];
-  afterAll(async () => {
-    for (const b of started) await b.stop().catch(() => {});
-    if (started[0]) removeDir(started[0].dir);
-  });
+  const b = useBroker();
 
   it('keeps the pseudonym, the session and refresh tokens across a restart', async () => {
-    const first = await startBroker();
-    started.push(first);
-    const v = await vendor(first.issuer, 'demo-vendor', 'demo-vendor-secret');
-    const before = await login(v, first.issuer, '21234000000001', '1234', {
+    const v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
+    const before = await login(v, b.issuer, '21234000000001', '1234', {
       scope: 'openid offline_access',
       prompt: 'consent',
     });
     const sub = before.tokens.claims()?.sub;
-    await first.stop();
+    await b.restart();
 
-    const second = await startBroker({ dir: first.dir, port: first.port });
-    started.push(second);
-    const v2 = await vendor(second.issuer, 'demo-vendor', 'demo-vendor-secret');
+    const v2 = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
     // the refresh token issued before the restart still works
     const refreshed = await oidc.refreshTokenGrant(v2.config, before.tokens.refresh_token as string);
     expect(refreshed.claims()?.sub).toBe(sub);
     // a fresh sign-in gives the same pseudonym
-    const after = await login(v2, second.issuer, '21234000000001', '1234');
+    const after = await login(v2, b.issuer, '21234000000001', '1234');
     expect(after.tokens.claims()?.sub).toBe(sub);
     // the broker session survived too: a new authorization with the old
     // cookies needs no form
-    const again = await startLogin(v2, second.issuer, {}, before.jar);
+    const again = await startLogin(v2, b.issuer, {}, before.jar);
     expect(again.loginPage).toBe('');
   });
 });
 
 describe('no patron data at rest', () => {
-  let b: RunningBroker;
-  afterAll(async () => {
-    await b.stop();
-    removeDir(b.dir);
-  });
+  const b = useBroker();
 
   it('after a batch of sign-ins, store files, logs and cookies hold no card number or PIN', async () => {
-    b = await startBroker();
     const setCookies: string[] = [];
     for (const client of ['demo-vendor', 'demo-vendor-2', 'demo-app'] as const) {
       const v = await vendor(b.issuer, client, client === 'demo-app' ? undefined : 'demo-vendor-secret');
@@ -100,33 +80,29 @@ describe('no patron data at rest', () => {
 });
 
 describe('no usable secrets at rest', () => {
+  const b = useBroker();
+
   it('keeps access tokens, refresh tokens and codes in the store only as hashes', async () => {
-    const b = await startBroker();
-    try {
-      const v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
-      const s = await startLogin(v, b.issuer, { scope: 'openid offline_access', prompt: 'consent' });
-      const done = await submitLogin(s, b.issuer, '21234000000001', '1234');
-      const code = new URL(done.leftFor as string).searchParams.get('code') as string;
-      const tokens = await oidc.authorizationCodeGrant(v.config, new URL(done.leftFor as string), {
-        pkceCodeVerifier: s.verifier,
-        expectedState: s.state,
-        expectedNonce: s.nonce,
-      });
-      const secrets = [code, tokens.access_token, tokens.refresh_token as string];
-      expect(secrets.every((x) => typeof x === 'string' && x.length > 20)).toBe(true);
-      await b.store.scrub();
-      const dataDir = join(b.dir, 'data');
-      const files = readdirSync(dataDir)
-        .filter((f) => f.startsWith('patronym.sqlite'))
-        .map((f) => readFileSync(join(dataDir, f)).toString('latin1'))
-        .join('\n');
-      for (const [i, secret] of secrets.entries()) expect(files.includes(secret), `secret ${i}`).toBe(false);
-      // and they still work
-      await oidc.fetchUserInfo(v.config, tokens.access_token, tokens.claims()?.sub as string);
-      await oidc.refreshTokenGrant(v.config, tokens.refresh_token as string);
-    } finally {
-      await b.stop();
-      removeDir(b.dir);
-    }
+    const v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
+    const s = await startLogin(v, b.issuer, { scope: 'openid offline_access', prompt: 'consent' });
+    const done = await submitLogin(s, b.issuer, '21234000000001', '1234');
+    const code = new URL(done.leftFor as string).searchParams.get('code') as string;
+    const tokens = await oidc.authorizationCodeGrant(v.config, new URL(done.leftFor as string), {
+      pkceCodeVerifier: s.verifier,
+      expectedState: s.state,
+      expectedNonce: s.nonce,
+    });
+    const secrets = [code, tokens.access_token, tokens.refresh_token as string];
+    expect(secrets.every((x) => typeof x === 'string' && x.length > 20)).toBe(true);
+    await b.store.scrub();
+    const dataDir = join(b.dir, 'data');
+    const files = readdirSync(dataDir)
+      .filter((f) => f.startsWith('patronym.sqlite'))
+      .map((f) => readFileSync(join(dataDir, f)).toString('latin1'))
+      .join('\n');
+    for (const [i, secret] of secrets.entries()) expect(files.includes(secret), `secret ${i}`).toBe(false);
+    // and they still work
+    await oidc.fetchUserInfo(v.config, tokens.access_token, tokens.claims()?.sub as string);
+    await oidc.refreshTokenGrant(v.config, tokens.refresh_token as string);
   });
 });
