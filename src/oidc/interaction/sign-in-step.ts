@@ -30,7 +30,8 @@ interface CardForm {
   chosen: string | undefined;
   // Shown again on the form after a refusal; never the PIN.
   typed: string;
-  credentials: { ok: true; credentials: Credentials } | { ok: false; problem: CredentialProblem };
+  // The card and PIN as backends see them, or what is wrong with them.
+  normalised: { ok: true; credentials: Credentials } | { ok: false; problem: CredentialProblem };
   shared: boolean;
 }
 
@@ -38,7 +39,7 @@ function cardForm(body: Record<string, unknown>): CardForm {
   return {
     chosen: typeof body.library === 'string' && body.library !== '' ? body.library : undefined,
     typed: typeof body.card === 'string' && body.card.length <= CARD_MAX ? body.card : '',
-    credentials: normaliseCredentials(body.card, body.pin),
+    normalised: normaliseCredentials(body.card, body.pin),
     shared: body.shared === 'yes',
   };
 }
@@ -123,23 +124,24 @@ export function signInStep(deps: {
 
   return async function postCard(ctx, d) {
     const form = cardForm(flow.form(ctx, d, 'login'));
-    const { credentials } = form;
-    const placed = libraryStep.place(ctx, d, form.chosen, credentials.ok ? credentials.credentials.card : undefined);
+    const { normalised } = form;
+    const placed = libraryStep.place(ctx, d, form.chosen, normalised.ok ? normalised.credentials.card : undefined);
     if (!placed) return;
-    if (!credentials.ok) {
+    if (!normalised.ok) {
       return renderLogin(ctx, d, form.chosen ? placed.library : undefined, {
-        error: views.t(`outcome.${credentials.problem}`),
-        fault: faultOf(credentials.problem),
+        error: views.t(`outcome.${normalised.problem}`),
+        fault: faultOf(normalised.problem),
         card: form.typed,
       });
     }
     const { library } = placed;
     if (!library) return renderChooser(ctx, d, placed.candidates, '', views.t('outcome.no-library'));
 
-    const admission = await admit(ctx, d, library, form, credentials.credentials.card);
+    const { credentials } = normalised;
+    const admission = await admit(ctx, d, library, form, credentials.card);
     if (admission.kind === 'refused') return;
     const vendor = String(d.params.client_id);
-    const result = await signIn(services, library, credentials.credentials, vendor, admission.cardKey);
+    const result = await signIn(services, library, credentials, vendor, admission.cardKey);
     if (result.kind !== 'ok') return refuse(ctx, d, library, form, admission.ticket, result);
 
     await throttle.succeeded(admission.ticket);
