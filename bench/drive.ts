@@ -91,7 +91,7 @@ async function signIn(o: DriveOptions, origin: string, card: string, pin: string
 
 type JwksFn = ReturnType<typeof createRemoteJWKSet>;
 
-export async function drive(o: DriveOptions): Promise<DriveResult> {
+async function drive(o: DriveOptions): Promise<DriveResult> {
   const cpu = process.cpuUsage();
   const endpoints = await discover(o.origins[0] as string);
   const latencies: number[] = [];

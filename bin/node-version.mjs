@@ -4,7 +4,7 @@
 
 // Node runs TypeScript without a flag from 22.18 (and 23.6); package.json
 // `engines` says the same.
-export const MINIMUM_NODE = '22.18';
+const MINIMUM_NODE = '22.18';
 
 export function nodeVersionProblem(version, execPath = 'node') {
   const [major = 0, minor = 0] = version.split('.').map(Number);

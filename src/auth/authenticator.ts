@@ -14,11 +14,6 @@ export interface PatronRecord {
   attributes: Readonly<Record<string, readonly string[]>>;
 }
 
-export interface Patron extends PatronRecord {
-  library: string;
-  realm: string;
-}
-
 export type AuthResult =
   | { readonly kind: 'ok'; readonly patron: PatronRecord }
   | { readonly kind: 'denied'; readonly reason: DenyReason; readonly detail?: string }

@@ -5,7 +5,7 @@
 import type { Credentials } from './authenticator.ts';
 
 export const CARD_MAX = 64;
-export const PIN_MAX = 128;
+const PIN_MAX = 128;
 
 export type CredentialProblem = 'card-missing' | 'pin-missing' | 'card-too-long' | 'pin-too-long';
 

@@ -4,7 +4,7 @@ import type { Config } from '../config/config.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { type Keys, loadKeys } from '../security/keys.ts';
 
-export const configPath = (): string => process.env.PATRONYM_CONFIG ?? 'config/demo.yaml';
+const configPath = (): string => process.env.PATRONYM_CONFIG ?? 'config/demo.yaml';
 
 // `files`: also read the files the configuration names (patron files,
 // certificates, logos). Off for commands that do not use them (a missing

@@ -14,7 +14,7 @@ import {
 import { checkNamedFiles } from './file-checks.ts';
 import { overrideProblems } from './overrides.ts';
 import { dotted, zodProblems } from './problems.ts';
-import { readYaml, readYamlOffThread } from './read-yaml.ts';
+import { readYaml } from './read-yaml.ts';
 import { type ResourceContext, resolveSecrets, resourceContext } from './resources.ts';
 import { type AuthenticatorEntry, configSchema, type ParsedConfig, type SecretRef } from './schema.ts';
 
@@ -65,14 +65,6 @@ export interface LoadOptions {
 
 export function loadConfigFile(file: string, options: LoadOptions): Config {
   const read = readYaml(file);
-  if (!read.ok) throw new ConfigError(file, read.problems);
-  return parseConfig(read.value, file, options);
-}
-
-// The same, with the YAML parsed in a worker thread (for reloads: the
-// server keeps answering while a large file is parsed).
-export async function loadConfigFileOffThread(file: string, options: LoadOptions): Promise<Config> {
-  const read = await readYamlOffThread(file);
   if (!read.ok) throw new ConfigError(file, read.problems);
   return parseConfig(read.value, file, options);
 }

@@ -11,7 +11,7 @@ export function dotted(path: readonly PropertyKey[]): string {
   );
 }
 
-export function found(path: readonly PropertyKey[], input: unknown): string {
+function found(path: readonly PropertyKey[], input: unknown): string {
   if (input === undefined) return 'nothing';
   if (path.some((p) => typeof p === 'string' && SECRETISH.test(p))) return 'a value (not shown: it may be secret)';
   const text = JSON.stringify(input) ?? String(input);
@@ -32,7 +32,7 @@ const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: D
 
 // Every key an object at `path` may have (several object schemas where a
 // union allows them).
-export function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   const def = defOf(schema);
   const inner = def.innerType ?? (def.type === 'pipe' ? def.in : undefined);
   if (inner) return knownKeys(inner, path);
@@ -47,7 +47,7 @@ export function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): stri
 // "did you mean" for a mistyped key: the nearest known key, when it is near
 // enough to be a typo rather than another word: one edit for keys of up to
 // three letters, else two (a swapped pair of letters) or a third of its length.
-export function suggestion(key: string, known: readonly string[]): string | undefined {
+function suggestion(key: string, known: readonly string[]): string | undefined {
   if (known.length === 0) return undefined;
   const best = closest(key, known as string[]);
   const allowed = best.length <= 3 ? 1 : Math.max(2, Math.floor(best.length / 3));

@@ -40,7 +40,7 @@ const cidr = z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'an address range suc
 
 // Retention, in days. The maxima are documented promises to patrons: a
 // configuration asking for longer is refused.
-export const RETENTION_MAX = { releaseLog: 400, consent: 730 } as const;
+const RETENTION_MAX = { releaseLog: 400, consent: 730 } as const;
 const retentionSchema = z.strictObject({
   releaseLog: z
     .number()
@@ -138,7 +138,7 @@ export const librarySchema = z.strictObject({
     .describe('tried in order until one knows the card: inline entries, or ids of shared `authenticators`'),
 });
 
-export const realmSchema = z.strictObject({
+const realmSchema = z.strictObject({
   id: id.describe('realm id: part of every accountId, so never rename it'),
   scope: domain.optional().describe('domain after the `@` of pseudonyms; default: the issuer host'),
   name: z

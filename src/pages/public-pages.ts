@@ -91,7 +91,7 @@ const HOME_LIBRARIES = 30;
 
 // Every cookie the broker sets: all strictly necessary. Lifetimes follow
 // the configuration, so the table never promises what the broker does not do.
-export function cookieTable(views: Views, config: Config): { name: string; purpose: string; lifetime: string }[] {
+function cookieTable(views: Views, config: Config): { name: string; purpose: string; lifetime: string }[] {
   const signIn = views.t('cookie.sign-in');
   const days = (n: number) => views.t('cookie.days', { days: n });
   return [

@@ -14,7 +14,7 @@ export const CLAIMS: Record<Releasable, readonly string[]> = {
   entitlement: ['eduperson_entitlement'],
 };
 
-export const ENTITLEMENT = 'urn:mace:dir:entitlement:common-lib-terms';
+const ENTITLEMENT = 'urn:mace:dir:entitlement:common-lib-terms';
 
 export interface LibraryFacts {
   id: string;

@@ -18,7 +18,7 @@ export interface VendorPolicy {
   walkIn: boolean;
 }
 
-export const NOTHING: VendorPolicy = Object.freeze({ release: Object.freeze([]), walkIn: false });
+const NOTHING: VendorPolicy = Object.freeze({ release: Object.freeze([]), walkIn: false });
 const MODEL = 'VendorPolicy';
 
 export class VendorPolicies {

@@ -46,7 +46,7 @@ function readJson<T>(path: string): T {
 }
 
 // A key given as configuration: base64url or hex of at least 32 bytes.
-export function decodeKey(value: string, name: string): Buffer {
+function decodeKey(value: string, name: string): Buffer {
   const trimmed = value.trim();
   const bytes =
     /^[0-9a-f]+$/i.test(trimmed) && trimmed.length % 2 === 0

@@ -12,7 +12,7 @@ export interface ScryptParams {
   p: number;
 }
 
-export const DEFAULT_PARAMS: ScryptParams = { ln: 14, r: 8, p: 1 };
+const DEFAULT_PARAMS: ScryptParams = { ln: 14, r: 8, p: 1 };
 const KEY_LENGTH = 32;
 const FORMAT = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9_-]{16,})\$([A-Za-z0-9_-]{43})$/;
 

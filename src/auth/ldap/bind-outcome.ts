@@ -12,11 +12,11 @@
 import type { DenyReason } from '../authenticator.ts';
 import { INVALID_CREDENTIALS, INVALID_DN_SYNTAX, resultName } from './result-codes.ts';
 
-export const PPOLICY_PASSWORD_EXPIRED = 0;
-export const PPOLICY_ACCOUNT_LOCKED = 1;
+const PPOLICY_PASSWORD_EXPIRED = 0;
+const PPOLICY_ACCOUNT_LOCKED = 1;
 // slapo-ppolicy(5): this lock time means "locked until an administrator
 // unlocks it", whatever the policy's lockout duration.
-export const PERMANENT_LOCK = '000001010000Z';
+const PERMANENT_LOCK = '000001010000Z';
 
 const AD_DATA: Readonly<Record<string, { reason: DenyReason; detail: string }>> = {
   '525': { reason: 'unknown-card', detail: 'no such user (AD data 525)' },

@@ -81,7 +81,7 @@ const noop = () => {};
 // A sysadmin-readable reason for a transport failure. Only Node's own error
 // messages (which carry system codes, never our input) are quoted: ldapjs's
 // can quote a DN or filter, which may hold a card.
-export function transportReason(error: unknown, phase: string, timeoutMs?: number): string {
+function transportReason(error: unknown, phase: string, timeoutMs?: number): string {
   const err = error as { code?: unknown; name?: unknown; message?: unknown };
   const code = typeof err?.code === 'string' ? err.code : undefined;
   if (code === 'ECONNREFUSED') return 'connect refused (ECONNREFUSED)';

@@ -1,8 +1,7 @@
 // Reading what we need from a directory entry. Pure.
 import type { Entry } from './connection.ts';
 
-export const raw = (entry: Entry, attribute: string): readonly Buffer[] =>
-  entry.attributes.get(attribute.toLowerCase()) ?? [];
+const raw = (entry: Entry, attribute: string): readonly Buffer[] => entry.attributes.get(attribute.toLowerCase()) ?? [];
 
 export const text = (entry: Entry, attribute: string): string[] => raw(entry, attribute).map((b) => b.toString('utf8'));
 

@@ -14,7 +14,7 @@ export type Filter =
   | { type: 'substrings'; attribute: string; initial?: Buffer; any: Buffer[]; final?: Buffer }
   | { type: 'extensible'; attribute?: string; rule?: string; dnAttributes: boolean; value: Buffer };
 
-export class FilterSyntaxError extends PatronymError {
+class FilterSyntaxError extends PatronymError {
   override readonly name = 'FilterSyntaxError';
   constructor(message: string) {
     super('ldap_filter_syntax', message);

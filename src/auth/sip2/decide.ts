@@ -28,7 +28,7 @@ export function rulesFrom(o: Pick<Sip2Options, 'blocking' | 'expiry' | 'stableId
 }
 
 // The 14 flags lead the fixed part of both 24 and 64; `Y` means set.
-export function statusFlags(reply: Sip2Message): Set<StatusFlag> {
+function statusFlags(reply: Sip2Message): Set<StatusFlag> {
   return new Set(STATUS_FLAGS.filter((_, i) => reply.fixed[i] === 'Y'));
 }
 

@@ -11,7 +11,7 @@
 // one, and the sequence number does that too where error detection is on.
 import { normaliseCard } from './decide.ts';
 
-export function foldCard(card: string): string {
+function foldCard(card: string): string {
   return normaliseCard(card.normalize('NFKD').replace(/\p{M}/gu, ''));
 }
 

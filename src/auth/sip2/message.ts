@@ -35,7 +35,7 @@ export const FIXED_LENGTHS: Readonly<Record<string, number>> = {
   '99': 1 + 3 + 4, // status, max print width, protocol version
 };
 
-export const MAX_FIELD_LENGTH = 255;
+const MAX_FIELD_LENGTH = 255;
 
 // The checksum of `bytes`: the two's complement of their 16-bit sum, as four
 // upper-case hex digits. Masked, so it never grows a fifth digit.
@@ -83,7 +83,7 @@ export function valueProblem(value: string, encoding: Sip2Encoding): ValueProble
   return undefined;
 }
 
-export class Sip2EncodeError extends PatronymError {
+class Sip2EncodeError extends PatronymError {
   readonly tag: string;
   readonly problem: ValueProblem;
   constructor(tag: string, problem: ValueProblem) {

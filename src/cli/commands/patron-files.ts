@@ -14,7 +14,7 @@ interface PatronFile {
   libraries: Config['libraries'];
 }
 
-export function patronFiles(config: Config): PatronFile[] {
+function patronFiles(config: Config): PatronFile[] {
   const files = new Map<string, PatronFile>();
   for (const library of config.libraries) {
     for (const a of library.authenticators) {

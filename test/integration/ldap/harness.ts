@@ -13,8 +13,8 @@ export const DUPLICATE = { card: '21234000000006', pin: '1111' };
 export const FUTURE_EXPIRY = { card: '21234000000007', pin: '6789' };
 export const REPLACEMENT_CARD = { card: 'R1001', pin: '1234' }; // employeeNumber of the active patron
 
-export const CARD_FILTER = '(|(uid={card})(employeeNumber={card}))';
-export const ELIGIBLE = '(!(patronStatus=blocked))';
+const CARD_FILTER = '(|(uid={card})(employeeNumber={card}))';
+const ELIGIBLE = '(!(patronStatus=blocked))';
 
 export interface Built {
   authenticator: LdapAuthenticator;

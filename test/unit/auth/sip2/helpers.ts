@@ -18,10 +18,7 @@ export const DIALECT_OPTIONS: Record<Sip2Dialect, Partial<Sip2Input>> = {
 };
 
 // Options for one or more simulators, with timeouts short enough for tests.
-export function optionsFor(
-  sims: Sip2Simulator | readonly Sip2Simulator[],
-  extra: Partial<Sip2Input> = {},
-): Sip2Options {
+function optionsFor(sims: Sip2Simulator | readonly Sip2Simulator[], extra: Partial<Sip2Input> = {}): Sip2Options {
   const list = Array.isArray(sims) ? sims : [sims as Sip2Simulator];
   return sip2OptionsSchema.parse({
     servers: list.map((s) => ({ host: s.host, port: s.port, allowInsecure: true })),
