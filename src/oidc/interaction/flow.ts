@@ -32,6 +32,18 @@ export interface Flow {
 export const hintOf = (d: Details): string | undefined =>
   typeof d.params.library === 'string' ? d.params.library : undefined;
 
+// A posted form's fields, once it is known to be this interaction's: the
+// prompt it belongs to, and its own token for this interaction (so a
+// walk-in token cannot pass as a sign-in one, nor one interaction's form
+// as another's).
+export function formFields(csrf: Csrf, d: Details, name: FormName, body: unknown): Record<string, unknown> {
+  const fields = (body ?? {}) as Record<string, unknown>;
+  if (d.prompt.name !== PROMPT_OF[name] || !csrf.verify(name, d.uid, fields.csrf)) {
+    throw new oidcErrors.SessionNotFound(`${name} form does not belong to this interaction`);
+  }
+  return fields;
+}
+
 export function createFlow(provider: Provider, pages: Pages): Flow {
   const { views, csrf } = pages;
   return {
@@ -47,13 +59,7 @@ export function createFlow(provider: Provider, pages: Pages): Flow {
       return found;
     },
 
-    form(ctx, d, name) {
-      const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-      if (d.prompt.name !== PROMPT_OF[name] || !csrf.verify(name, d.uid, body.csrf)) {
-        throw new oidcErrors.SessionNotFound(`${name} form does not belong to this interaction`);
-      }
-      return body;
-    },
+    form: (ctx, d, name) => formFields(csrf, d, name, ctx.request.body),
 
     async finish(ctx, result) {
       const target = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
