@@ -1,12 +1,12 @@
 // `workers: N | auto`: N broker processes on one port (node:cluster), so
 // every core signs patrons in. The primary accepts each connection and hands
 // it to the workers in turn (Node's default round-robin on Linux). Measured
-// (README, "Workers"): with kept-alive connections that costs the primary
-// under 0.1 ms per sign-in and shares the load evenly; letting the workers
-// accept themselves (NODE_CLUSTER_SCHED_POLICY=none) left one worker with
-// 40% more than the other, and SO_REUSEPORT sockets per worker balanced no
-// better than round-robin while dropping the connections queued at a worker
-// that dies. They share everything that must be shared through the store
+// (README, "Workers"): with kept-alive connections the primary hands out
+// connections, not requests (0.0–0.2 ms of its CPU per sign-in) and the
+// workers get even shares; letting them accept themselves
+// (NODE_CLUSTER_SCHED_POLICY=none) split the work 59/41, and SO_REUSEPORT
+// sockets per worker balanced no better while dropping the connections
+// queued at a worker that dies. They share everything that must be shared through the store
 // (sessions, codes, throttle counters, the release log: SQLite in WAL mode
 // across processes, or PostgreSQL) and the keys folder. The primary serves
 // no request: it prepares what must exist once (keys generated, the store's
