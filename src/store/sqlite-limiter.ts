@@ -69,7 +69,7 @@ export class SqliteLimiter extends RateLimiterSQLite {
   }
 
   async _get(key: string): Promise<Counter | null> {
-    return this.#group.read(this.#statements.get.get(key, Date.now()) ?? null);
+    return this.#group.read(() => this.#statements.get.get(key, Date.now()) ?? null);
   }
 
   _delete(key: string): Promise<boolean> {

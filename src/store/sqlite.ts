@@ -81,8 +81,9 @@ export class SqliteStore implements Store {
     // from free pages of the file.
     this.#db.pragma('secure_delete = ON');
     this.#migrate();
-    this.#group = new GroupCommit(this.#db);
     this.#limiterStmt = limiterStatements(this.#db);
+    // Last: from here on the handle never busy-waits (sqlite-group-commit.ts).
+    this.#group = new GroupCommit(this.#db);
     const live = '(expires_at IS NULL OR expires_at > @now)';
     this.#stmt = {
       upsert: this.#db.prepare(
@@ -194,15 +195,15 @@ export class SqliteStore implements Store {
   }
 
   async find(model: string, id: string): Promise<Payload | undefined> {
-    return this.#group.read(this.#parse(this.#stmt.find.get({ model, id, now: this.#now() })));
+    return this.#group.read(() => this.#parse(this.#stmt.find.get({ model, id, now: this.#now() })));
   }
 
   async findByUid(model: string, uid: string): Promise<Payload | undefined> {
-    return this.#group.read(this.#parse(this.#stmt.findByUid.get({ model, uid, now: this.#now() })));
+    return this.#group.read(() => this.#parse(this.#stmt.findByUid.get({ model, uid, now: this.#now() })));
   }
 
   async findByUserCode(model: string, userCode: string): Promise<Payload | undefined> {
-    return this.#group.read(this.#parse(this.#stmt.findByUserCode.get({ model, userCode, now: this.#now() })));
+    return this.#group.read(() => this.#parse(this.#stmt.findByUserCode.get({ model, userCode, now: this.#now() })));
   }
 
   // One conditional statement: of concurrent consumes (in this process or
@@ -234,7 +235,7 @@ export class SqliteStore implements Store {
   }
 
   async list(model: string): Promise<StoredRecord[]> {
-    return this.#group.read(
+    return this.#group.read(() =>
       this.#stmt.list
         .all({ model, now: this.#now() })
         .map((row) => ({ model, id: row.id, payload: JSON.parse(row.payload) as Payload })),
@@ -253,7 +254,7 @@ export class SqliteStore implements Store {
     );
     let after = { model: '', id: '' };
     for (;;) {
-      const rows = await this.#group.read(page.all({ ...after, now: this.#now() }));
+      const rows = await this.#group.read(() => page.all({ ...after, now: this.#now() }));
       for (const row of rows) {
         const payload = JSON.parse(row.payload) as Payload;
         yield {
@@ -270,7 +271,7 @@ export class SqliteStore implements Store {
   }
 
   async findByAccount(accountId: string): Promise<StoredRecord[]> {
-    return this.#group.read(
+    return this.#group.read(() =>
       this.#stmt.findByAccount
         .all({ accountId, now: this.#now() })
         .map((row) => ({ model: row.model, id: row.id, payload: JSON.parse(row.payload) as Payload })),
@@ -340,8 +341,7 @@ export class SqliteStore implements Store {
     // secure_delete has zeroed deleted cells in the pages written since;
     // TRUNCATE copies them into the database and empties the log (which it
     // cannot do inside the open group).
-    this.#group.flush();
-    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    this.#group.checkpoint('TRUNCATE');
   }
 
   async close(): Promise<void> {
