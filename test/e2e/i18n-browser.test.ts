@@ -4,20 +4,20 @@
 // phone, with screenshots at 320 and 1280 pixels kept under
 // test-artefacts/screenshots/ (ignored by git); a keyboard-only sign-in in
 // Spanish; Arabic right to left; which language wins when several ask.
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDemoPatrons } from '../../src/cli/commands/demo.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
-import { type RunningBroker, removeDir, startBroker, vendor } from '../support/broker.ts';
+import { vendor } from '../support/broker.ts';
 import { browserAvailable, launchBrowser } from '../support/browser.ts';
 import { TEST_PEPPER, TEST_PEPPER_HEX, writePatrons } from '../support/patrons.ts';
+import { useBroker } from '../support/use-broker.ts';
 
 // The languages the issue asks for (src/locale.ts must offer each).
 const LOCALES = ['en', 'es', 'fr', 'zh-Hans', 'ar'] as const;
@@ -39,20 +39,21 @@ async function axeViolations(page: Page): Promise<string[]> {
 }
 
 describe.runIf(browserAvailable())('patron pages in five languages', () => {
-  let dir: string;
-  let b: RunningBroker;
   let browser: Browser;
   let vendorServer: Server;
   let callback: string;
 
-  beforeAll(async () => {
+  afterAll(async () => {
+    await browser?.close();
+    vendorServer?.close();
+  });
+  const b = useBroker(async ({ dir }) => {
     vendorServer = createServer((_req, res) => {
       res.setHeader('content-type', 'text/html');
       res.end('<!doctype html><html lang="en"><title>vendor</title><main><p>back at the vendor</p></main></html>');
     });
     await new Promise<void>((resolve) => vendorServer.listen(0, '127.0.0.1', resolve));
     callback = `http://127.0.0.1:${(vendorServer.address() as AddressInfo).port}/callback`;
-    dir = mkdtempSync(join(tmpdir(), 'patronym-i18n-'));
     await writeDemoPatrons(join(dir, 'data', 'demo-patrons.yaml'), TEST_PEPPER);
     // One patron per language, so the languages' runs can go side by side.
     await writePatrons(join(dir, 'data', 'springfield.yaml'), [
@@ -115,16 +116,11 @@ describe.runIf(browserAvailable())('patron pages in five languages', () => {
         },
       ],
     };
-    b = await startBroker({ dir, config });
+    return { config };
+  });
+  beforeAll(async () => {
     browser = await launchBrowser();
     mkdirSync(ARTEFACTS, { recursive: true });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await b?.stop();
-    if (dir) removeDir(dir);
-    vendorServer?.close();
   });
 
   async function authorize(
