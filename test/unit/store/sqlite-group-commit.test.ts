@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite.ts';
@@ -100,6 +101,33 @@ describe('sqlite group commit', () => {
     await b.close();
     await a.close();
   });
+
+  it('consumes once and counts every increment with three threads writing one file at the same time', async () => {
+    const path = freshPath();
+    const store = new SqliteStore(path);
+    await store.upsert('AuthorizationCode', 'shared', { grantId: 'g' }, 60);
+    const barrier = new SharedArrayBuffer(8);
+    const gate = new Int32Array(barrier);
+    const threads = Array.from(
+      { length: 3 },
+      () => new Worker(new URL('./sqlite-contender.ts', import.meta.url), { workerData: { path, n: 200, barrier } }),
+    );
+    const answers = threads.map(
+      (thread) =>
+        new Promise<{ won: number; counts: number[] }>((resolve, reject) => {
+          thread.once('message', resolve);
+          thread.once('error', reject);
+        }),
+    );
+    while (Atomics.load(gate, 0) < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    Atomics.store(gate, 1, 1);
+    Atomics.notify(gate, 1);
+    const results = await Promise.all(answers);
+    expect(results.reduce((sum, r) => sum + r.won, 0)).toBe(1);
+    const counts = results.flatMap((r) => r.counts).sort((x, y) => x - y);
+    expect(counts).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+    await store.close();
+  }, 60_000);
 
   it('a failing statement fails only its own caller; the rest of its group is committed', async () => {
     const path = freshPath();
