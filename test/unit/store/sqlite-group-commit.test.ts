@@ -110,7 +110,10 @@ describe('sqlite group commit', () => {
     const gate = new Int32Array(barrier);
     const threads = Array.from(
       { length: 3 },
-      () => new Worker(new URL('./sqlite-contender.ts', import.meta.url), { workerData: { path, n: 200, barrier } }),
+      () =>
+        new Worker(new URL('../../support/sqlite-contender.ts', import.meta.url), {
+          workerData: { path, n: 200, barrier },
+        }),
     );
     const answers = threads.map(
       (thread) =>

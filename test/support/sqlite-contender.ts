@@ -1,9 +1,9 @@
 // A second (and third) writer on one SQLite file, in its own thread: its own
 // handle, event loop and group commits, running truly at the same time as
-// the others (sqlite-group-commit.test.ts). Waits at the barrier, then makes
+// the others (test/unit/store/sqlite-group-commit.test.ts). Waits at the barrier, then makes
 // `n` concurrent consumes of one code and `n` increments of one counter.
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqliteStore } from '../../../src/store/sqlite.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
 
 const { path, n, barrier } = workerData as { path: string; n: number; barrier: SharedArrayBuffer };
 const store = new SqliteStore(path);
