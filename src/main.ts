@@ -10,7 +10,6 @@ import { libraryCounts } from './libraries/library.ts';
 import { listenFailure } from './listen-failure.ts';
 import { createLogger } from './log.ts';
 import { loadKeys } from './security/keys.ts';
-import { createBrokerServer } from './server.ts';
 import { connectStore } from './store/registry.ts';
 
 const configPath = process.env.PATRONYM_CONFIG ?? 'config/demo.yaml';
@@ -47,6 +46,9 @@ async function main(): Promise<void> {
   // Waits for the database (postgres: connected, schema migrated or refused
   // as newer) so a wrong URL stops the start, not the first sign-in.
   const store = await connectStore(config.store);
+  // Loaded only where requests are served: the primary of `workers` never
+  // needs the provider, Koa and the pages (they were 95 MiB of its RSS).
+  const { createBrokerServer } = await import('./server.ts');
   const running = createBrokerServer({
     configPath,
     config,
