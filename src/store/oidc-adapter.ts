@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { Store } from './store.ts';
 
-export const BEARER_MODELS = new Set([
+const BEARER_MODELS = new Set([
   'Session',
   'Interaction',
   'AccessToken',

@@ -7,7 +7,7 @@ import type { PoolClient } from 'pg';
 import { PatronymError } from '../errors.ts';
 
 // Append only: a released migration is never edited, the next one fixes it.
-export const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly string[] = [
   // 1: one table for every model, as in the SQLite store. The partial
   // indexes serve the adapter's lookups; expires_at serves the sweep, and
   // every lookup filters on it so an expired record is never returned.
