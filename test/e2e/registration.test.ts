@@ -15,7 +15,16 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveClient, setPolicy } from '../../src/cli/commands/clients.ts';
 import { storedId } from '../../src/store/oidc-adapter.ts';
-import { CookieJar, follow, formField, login, startLogin, submitLogin, vendor } from '../support/broker.ts';
+import {
+  CookieJar,
+  DEMO_VENDOR,
+  follow,
+  formField,
+  login,
+  startLogin,
+  submitLogin,
+  vendor,
+} from '../support/broker.ts';
 import { makeTls } from '../support/tls.ts';
 import { useBroker } from '../support/use-broker.ts';
 
@@ -62,11 +71,7 @@ describe('vendor onboarding', () => {
       outbound: { allowPrivateAddresses: true, ca: join(pki, 'ca.pem') },
       clients: [
         {
-          client_id: 'demo-vendor',
-          client_name: 'Demo Vendor',
-          client_secret: 'demo-vendor-secret',
-          redirect_uris: ['http://localhost:3001/callback'],
-          post_logout_redirect_uris: ['http://localhost:3001/'],
+          ...DEMO_VENDOR,
           backchannel_logout_uri: logoutUri,
           backchannel_logout_session_required: true,
         },

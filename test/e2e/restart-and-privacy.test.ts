@@ -1,11 +1,9 @@
 // Pseudonyms survive a restart on the same data/ and keys/; after a batch of
 // real sign-ins no card number or PIN is in the store, the logs or a cookie.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { DEMO_PATRONS } from '../../src/cli/commands/demo.ts';
-import { login, startLogin, submitLogin, vendor } from '../support/broker.ts';
+import { login, sqliteStoreText, startLogin, submitLogin, vendor } from '../support/broker.ts';
 import { useBroker } from '../support/use-broker.ts';
 
 describe('restart', () => {
@@ -58,11 +56,7 @@ describe('no patron data at rest', () => {
     }
     await b.store.sweep();
     // Read every file of the SQLite store (database, WAL, shared memory) as bytes.
-    const dataDir = join(b.dir, 'data');
-    const storeBytes = readdirSync(dataDir)
-      .filter((f) => f.startsWith('patronym.sqlite'))
-      .map((f) => readFileSync(join(dataDir, f)).toString('latin1'))
-      .join('\n');
+    const storeBytes = sqliteStoreText(b.dir);
     expect(storeBytes.length).toBeGreaterThan(1000);
     const haystacks = { store: storeBytes, logs: b.logs.join('\n'), cookies: setCookies.join('\n') };
     for (const [where, text] of Object.entries(haystacks)) {
@@ -95,11 +89,7 @@ describe('no usable secrets at rest', () => {
     const secrets = [code, tokens.access_token, tokens.refresh_token as string];
     expect(secrets.every((x) => typeof x === 'string' && x.length > 20)).toBe(true);
     await b.store.scrub();
-    const dataDir = join(b.dir, 'data');
-    const files = readdirSync(dataDir)
-      .filter((f) => f.startsWith('patronym.sqlite'))
-      .map((f) => readFileSync(join(dataDir, f)).toString('latin1'))
-      .join('\n');
+    const files = sqliteStoreText(b.dir);
     for (const [i, secret] of secrets.entries()) expect(files.includes(secret), `secret ${i}`).toBe(false);
     // and they still work
     await oidc.fetchUserInfo(v.config, tokens.access_token, tokens.claims()?.sub as string);

@@ -1,7 +1,6 @@
 // What an identity provider on the public internet meets: PIN guessing,
 // spraying, clickjacking and header checks, OIDC protocol abuse, hostile
 // input. Each rule proved against a running broker.
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import * as oidc from 'openid-client';
@@ -13,6 +12,7 @@ import {
   follow,
   formField,
   login,
+  sqliteStoreText,
   startLogin,
   submitLogin,
   type Vendor,
@@ -309,13 +309,7 @@ describe('security', () => {
       tv = await vendor(two.issuer, 'demo-vendor', 'demo-vendor-secret');
     });
     // Every file of the SQLite store (database, WAL, shared memory), as bytes.
-    const storeBytes = () => {
-      const data = join(two.dir, 'data');
-      return readdirSync(data)
-        .filter((f) => f.startsWith('patronym.sqlite'))
-        .map((f) => readFileSync(join(data, f)).toString('latin1'))
-        .join('\n');
-    };
+    const storeBytes = () => sqliteStoreText(two.dir);
 
     it('keeps no login_hint: a card there only picks the library, and no copy of it is stored or logged', async () => {
       const started = await startLogin(tv, two.issuer, { login_hint: PATRON.card });

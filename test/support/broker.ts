@@ -1,7 +1,7 @@
 // Starts a real broker (createBroker on a loopback port, real store, real
 // keys in a temporary folder) and drives sign-ins the way a browser would,
 // with openid-client as the vendor. Used by the e2e tests and benchmarks.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -48,6 +48,16 @@ export interface StartOptions {
   drainMs?: number;
 }
 
+// The first demo vendor, as registered in the demo configuration; tests that
+// add to its registration (a logout URI) start from this one.
+export const DEMO_VENDOR = {
+  client_id: 'demo-vendor',
+  client_name: 'Demo Vendor',
+  client_secret: 'demo-vendor-secret',
+  redirect_uris: ['http://localhost:3001/callback'],
+  post_logout_redirect_uris: ['http://localhost:3001/'],
+};
+
 export function demoConfig(dir: string, port: number): ConfigInput {
   return {
     issuer: `http://127.0.0.1:${port}`,
@@ -66,13 +76,7 @@ export function demoConfig(dir: string, port: number): ConfigInput {
       },
     ],
     clients: [
-      {
-        client_id: 'demo-vendor',
-        client_name: 'Demo Vendor',
-        client_secret: 'demo-vendor-secret',
-        redirect_uris: ['http://localhost:3001/callback'],
-        post_logout_redirect_uris: ['http://localhost:3001/'],
-      },
+      DEMO_VENDOR,
       {
         client_id: 'demo-vendor-2',
         client_name: 'Second Demo Vendor',
@@ -167,6 +171,16 @@ export async function startBroker(options: StartOptions = {}): Promise<RunningBr
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+// Every file of a broker's SQLite store (database, WAL, shared memory) as
+// one text: a leak scan must read the journal too, not just the database.
+export function sqliteStoreText(dir: string): string {
+  const data = join(dir, 'data');
+  return readdirSync(data)
+    .filter((f) => f.startsWith('patronym.sqlite'))
+    .map((f) => readFileSync(join(data, f)).toString('latin1'))
+    .join('\n');
 }
 
 // ---- a browser without a browser: cookies and redirects by hand ----
