@@ -2,11 +2,11 @@
 // every core signs patrons in. The primary accepts each connection and hands
 // it to the workers in turn (Node's default round-robin on Linux). Measured
 // (README, "Workers"): with kept-alive connections the primary hands out
-// connections, not requests (0.0–0.2 ms of its CPU per sign-in) and the
-// workers get even shares; letting them accept themselves
-// (NODE_CLUSTER_SCHED_POLICY=none) split the work 59/41, and SO_REUSEPORT
-// sockets per worker balanced no better while dropping the connections
-// queued at a worker that dies. They share everything that must be shared through the store
+// connections, not requests (0.0–0.3 ms of its CPU per sign-in), in equal
+// numbers; letting the workers accept themselves
+// (NODE_CLUSTER_SCHED_POLICY=none) split the work as badly as 17/83, and
+// SO_REUSEPORT sockets per worker balanced no better while dropping the
+// connections queued at a worker that dies. They share everything that must be shared through the store
 // (sessions, codes, throttle counters, the release log: SQLite in WAL mode
 // across processes, or PostgreSQL) and the keys folder. The primary serves
 // no request: it prepares what must exist once (keys generated, the store's
