@@ -25,7 +25,7 @@ import type { ServeOptions } from './serve.ts';
 
 const run = promisify(execFile);
 const CLIENT = { id: 'demo-vendor', secret: 'demo-vendor-secret', redirect: 'http://localhost:3001/callback' };
-export const PREFILL: PrefillCounts = { expired: 50_000, live: 50_000 };
+const PREFILL: PrefillCounts = { expired: 50_000, live: 50_000 };
 
 export interface CompareRow {
   name: string;

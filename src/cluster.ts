@@ -26,7 +26,7 @@ import { serveClusterMetrics } from './metrics.ts';
 const STARTED = 'patronym:started';
 
 // What the start line says about the broker (built by whoever listens).
-export interface StartFields {
+interface StartFields {
   issuer: string;
   host: string;
   port: number;
