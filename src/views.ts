@@ -89,7 +89,7 @@ interface Compiled {
 
 type Catalogue = Record<string, string>;
 
-export function loadCatalogue(dir: string, locale: Locale): Catalogue {
+function loadCatalogue(dir: string, locale: Locale): Catalogue {
   const raw = JSON.parse(readFileSync(join(dir, 'messages', `${locale}.json`), 'utf8')) as Record<string, unknown>;
   // `_review` (and any other `_` key) is for translators, not a message.
   return Object.fromEntries(

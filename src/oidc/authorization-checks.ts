@@ -19,7 +19,7 @@ import type { VendorPolicies } from '../policy/vendors.ts';
 // The library whose card patterns (alone, or with its realm's branches)
 // match the hint; undefined when none or several realms do, or when there
 // is only one library anyway.
-export function libraryOfHint(libraries: ReadonlyMap<string, Library>, hint: string): string | undefined {
+function libraryOfHint(libraries: ReadonlyMap<string, Library>, hint: string): string | undefined {
   const found = route(libraries, { card: hint.trim() });
   return found.kind === 'library' && found.by === 'card' ? found.library.id : undefined;
 }

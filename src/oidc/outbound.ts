@@ -41,7 +41,7 @@ export interface ConnectorOptions {
 
 // Resolves, refuses special-use addresses, then dials the first address
 // that is left: never a name, so nothing resolves it a second time.
-export function guardedConnector(options: ConnectorOptions): Connector {
+function guardedConnector(options: ConnectorOptions): Connector {
   const resolve = options.resolve ?? resolveAll;
   // An extra CA adds to the public ones rather than replacing them.
   const ca = options.ca ? [...rootCertificates, readFileSync(options.ca, 'utf8')] : undefined;

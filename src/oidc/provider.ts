@@ -50,7 +50,7 @@ export interface ProviderDeps {
   stats?: StatsRecorder | undefined;
 }
 
-export function clientMetadata(client: Client): ClientMetadata {
+function clientMetadata(client: Client): ClientMetadata {
   // The release policy is the sysadmin's, not registration metadata.
   const { release: _release, walkIn: _walkIn, ...registration } = client;
   const metadata: ClientMetadata = {

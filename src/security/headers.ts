@@ -6,7 +6,7 @@ import type { Middleware } from 'koa';
 
 // No form-action: Chrome applies it to the redirect that follows the
 // sign-in POST, which leaves for the vendor's registered redirect URI.
-export const CSP = [
+const CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",

@@ -8,7 +8,7 @@ import { STANDARD_ERROR } from './hyperloglog.ts';
 import type { Granularity } from './period.ts';
 import { type Reported, type StatsRow, suppress } from './report.ts';
 
-export const REPORT_ID = 'PATRONYM_SIGN_INS';
+const REPORT_ID = 'PATRONYM_SIGN_INS';
 export const METRICS = ['Sign_Ins', 'Distinct_Patrons_Estimated'] as const;
 
 export interface ReportContext {
@@ -48,7 +48,7 @@ export function reportLines(rows: readonly StatsRow[], context: ReportContext): 
   });
 }
 
-export function notes(context: ReportContext): string {
+function notes(context: ReportContext): string {
   return (
     `Distinct patrons are estimated (HyperLogLog, standard error ${(STANDARD_ERROR * 100).toFixed(1)} %) ` +
     `from keyed hashes whose key changes every ${context.granularity} and is deleted when it ends; ` +

@@ -11,7 +11,7 @@
 import { PatronymError } from '../errors.ts';
 
 // 2^12 registers: 1.6 % standard error, 4 KiB dense.
-export const PRECISION = 12;
+const PRECISION = 12;
 export const REGISTERS = 1 << PRECISION;
 export const STANDARD_ERROR = 1.04 / Math.sqrt(REGISTERS);
 // Hash bits left after the register index, and the largest rank possible.

@@ -19,7 +19,7 @@ import { STANDARD_ERROR } from './hyperloglog.ts';
 import { verifyStatsPassword } from './password.ts';
 import { buildReport, checkQuery, formatReport } from './request.ts';
 
-export const STATS_USER = 'stats';
+const STATS_USER = 'stats';
 const LIMIT = { keyPrefix: 'stats_page', points: 10, duration: 900, blockDuration: 900 };
 
 export interface StatsPageDeps {

@@ -11,10 +11,9 @@ import type { PeriodKeys } from './period-keys.ts';
 
 // One model per month ("StatsDay/2026-12"), so a report reads only the
 // months it covers.
-export const DAY_MODEL_PREFIX = 'StatsDay/';
+const DAY_MODEL_PREFIX = 'StatsDay/';
 export const dayModel = (month: string): string => `${DAY_MODEL_PREFIX}${month}`;
-export const dayRecordId = (day: string, library: string, vendor: string): string =>
-  JSON.stringify([day, library, vendor]);
+const dayRecordId = (day: string, library: string, vendor: string): string => JSON.stringify([day, library, vendor]);
 
 export interface DayRecord {
   day: string;
@@ -41,7 +40,7 @@ export function asDayRecord(payload: Payload): DayRecord | undefined {
 
 // Pure: what the record becomes with one more sign-in (a store may run it
 // again on conflict).
-export function addSignIn(
+function addSignIn(
   current: Payload | undefined,
   key: { day: string; library: string; vendor: string },
   inDay: Observation,
