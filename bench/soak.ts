@@ -83,7 +83,7 @@ function records(path: string): { live: number; expired: number } {
 // bytes of a row's values and the longest lifetime left, and the file's
 // pages by table and index (SQLite's dbstat): what the README's
 // steady-state size per 10,000 sign-ins a day is derived from.
-export function census(path: string): string {
+function census(path: string): string {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     const now = Date.now();
