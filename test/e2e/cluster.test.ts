@@ -6,13 +6,13 @@
 // both, a killed worker is replaced, SIGTERM stops them all.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
+import { get, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDemoPatrons } from '../../src/cli/commands/demo.ts';
-import { login, removeDir, vendor } from '../support/broker.ts';
+import { formField, login, removeDir, startLogin, vendor } from '../support/broker.ts';
 import { TEST_PEPPER } from '../support/patrons.ts';
 
 async function freePort(): Promise<number> {
@@ -48,6 +48,31 @@ const scrape = (url: string): Promise<string> =>
       });
       res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${res.statusCode}: ${body}`))));
     }).on('error', reject);
+  });
+
+// A card form posted on a connection of its own: the primary hands each new
+// connection to the next worker in turn, so consecutive posts alternate
+// between the workers (kept-alive connections of fetch's pool would not).
+const postOnNewConnection = (url: string, cookie: string, body: string): Promise<number> =>
+  new Promise<number>((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          cookie,
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
   });
 
 // Successful sign-ins in a /metrics answer, over every label set.
@@ -167,11 +192,19 @@ clients: [{ client_id: v, client_secret: s, redirect_uris: ['http://127.0.0.1:9/
   it('counts wrong PINs across workers (the throttle lives in the store)', async () => {
     const from = output.length;
     const v = await vendor(issuer(), 'v', 's', 'http://127.0.0.1:9/cb');
-    // Three wrong PINs at once, on connections the two workers share.
-    const wrong = await Promise.allSettled(
-      Array.from({ length: 3 }, () => login(v, issuer(), '21234000000002', '0000')),
-    );
-    expect(wrong.every((r) => r.status === 'rejected')).toBe(true);
+    // Three sign-in pages, then three wrong PINs, each posted on a new
+    // connection (so both workers get some: the lock must count across them).
+    const pages = await Promise.all(Array.from({ length: 3 }, () => startLogin(v, issuer())));
+    for (const page of pages) {
+      const action = /action="([^"]+)"/.exec(page.loginPage)?.[1] ?? '';
+      const form = new URLSearchParams({
+        csrf: formField(page.loginPage, 'csrf') ?? '',
+        card: '21234000000002',
+        pin: '0000',
+      });
+      // 200: the form again, with the error; no redirect to the vendor.
+      expect(await postOnNewConnection(new URL(action, issuer()).href, page.jar.header(), form.toString())).toBe(200);
+    }
     await waitUntil(
       'wrong PINs logged by both workers',
       () => pidsOf(output.slice(from), '"reason":"bad-credentials"').size === 2,
