@@ -126,7 +126,7 @@ export function createBroker(deps: AppDeps): Broker {
   const releaseLog = new ReleaseLog(store, deps.now);
   // Usage statistics: counts and sketches, never who (src/stats/).
   const stats = config.stats.enabled
-    ? new StatsRecorder(store, new PeriodKeys(store, deps.now), config.stats.retention)
+    ? new StatsRecorder(store, new PeriodKeys(store, deps.now), config.stats.retention, { log })
     : undefined;
   const pseudonyms = createPseudonyms({ pairwiseKey: keys.pairwiseKey, accounts, realms: config.realms, libraries });
   const provider = createProvider({
@@ -231,7 +231,8 @@ export function createBroker(deps: AppDeps): Broker {
     readiness,
     async close() {
       readiness.close();
-      stats?.close();
+      // Writes the last second's sign-ins before the store closes.
+      await stats?.close();
       await Promise.allSettled(authenticators.map((a) => a.close()));
     },
   };

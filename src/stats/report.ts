@@ -4,7 +4,7 @@
 import type { Store } from '../store/store.ts';
 import { deserialise, HyperLogLog } from './hyperloglog.ts';
 import { type Granularity, monthsBetween, parsePeriod, periodOf } from './period.ts';
-import { asDayRecord, type DayRecord, dayModel } from './recorder.ts';
+import { asDayRecord, type DayRecord, dayModel, flushStats } from './recorder.ts';
 
 export interface StatsQuery {
   // First and last period included: "YYYY-MM" or "YYYY-MM-DD" (a month
@@ -34,6 +34,9 @@ function lastDay(text: string): string | undefined {
 }
 
 export async function readStats(store: Store, query: StatsQuery): Promise<StatsRow[]> {
+  // This process's pending sign-ins first: a report includes every sign-in
+  // counted before it was asked for.
+  await flushStats();
   const from = firstDay(query.since);
   const to = lastDay(query.until);
   if (!from || !to) return [];

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hashStatsPassword } from '../../src/stats/password.ts';
+import { flushStats } from '../../src/stats/recorder.ts';
 import { login, vendor } from '../support/broker.ts';
 import { expectAbsent, expectNoPins } from '../support/leaks.ts';
 import { useBroker } from '../support/use-broker.ts';
@@ -71,6 +72,10 @@ describe('usage statistics after real sign-ins', () => {
   });
 
   it('`patronym stats` prints the same in JSON, and distinct patrons by day', async () => {
+    // The CLI is another process: it reads what the running broker has
+    // written, which the broker does within a second; flushed here so the
+    // test does not depend on that second or on /stats having been read.
+    await flushStats();
     const env = { ...process.env, PATRONYM_CONFIG: b.configPath };
     const { stdout } = await run(process.execPath, ['src/cli/main.ts', 'stats', '--format', 'json', '--since', month], {
       env,
