@@ -381,7 +381,11 @@ export const configSchema = z.strictObject({
       accessToken: seconds.default(3600).describe('opaque access tokens for the userinfo endpoint'),
       idToken: seconds.default(3600).describe('`exp` of ID tokens'),
       refreshToken: seconds.default(14 * 24 * 3600).describe('refresh tokens (vendors asking for `offline_access`)'),
-      grant: seconds.default(14 * 24 * 3600).describe('what a patron granted a vendor; renewed at each sign-in'),
+      grant: seconds
+        .default(14 * 24 * 3600)
+        .describe(
+          'grants (what a sign-in gave a vendor): one without `offline_access` is kept until its session and the tokens issued in it can end (`session` + the longest token), at most this; one with it, the longer of this and `refreshToken` (which also ends a chain of rotated refresh tokens). Set when the grant is made or gains `offline_access`; later sign-ins do not renew it',
+        ),
       account: seconds
         .default(180 * 24 * 3600)
         .describe(

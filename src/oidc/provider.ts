@@ -27,7 +27,7 @@ import type { Views } from '../views.ts';
 import { type Accounts, findAccount, type LoadedAccount } from './account.ts';
 import { accountClientMetadata } from './account-client.ts';
 import { authorizationChecks } from './authorization-checks.ts';
-import { applyToGrant, IMPLICIT_SCOPES } from './grants.ts';
+import { applyToGrant, grantLifetime, IMPLICIT_SCOPES, lengthen } from './grants.ts';
 import { SHARED_COMPUTER } from './interaction/amr.ts';
 import { outboundFetch } from './outbound.ts';
 import type { Pseudonyms } from './pseudonyms.ts';
@@ -200,7 +200,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       AccessToken: config.ttl.accessToken,
       IdToken: config.ttl.idToken,
       RefreshToken: config.ttl.refreshToken,
-      Grant: config.ttl.grant,
+      // As long as its session and tokens can use it (see grantLifetime).
+      Grant: (_ctx, grant) => grantLifetime(config.ttl, grant),
     },
     // The grant a vendor gets without asking the patron: the scopes that
     // release nothing, plus what the patron already allowed this vendor.
@@ -219,6 +220,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         ? []
         : await consents.allowed(session.accountId, client.clientId);
       applyToGrant(grant, requestOf(params), policy, allowed);
+      lengthen(grant, config.ttl);
       await grant.save();
       return grant;
     },
