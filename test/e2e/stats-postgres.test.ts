@@ -74,4 +74,14 @@ describe.runIf(available)('statistics from two instances on one PostgreSQL', () 
     // One key per period, shared: not one per instance.
     expect((await a.store.list('StatsKey')).map((r) => r.id.split(':')[0]).sort()).toEqual(['day', 'month']);
   });
+
+  it('writes an instance’s last second of sign-ins when it shuts down', async () => {
+    await signIn(P2, b);
+    // Straight to shutdown: b's close() must wait for its recorder's last
+    // flush before its pool ends (counts are written once a second).
+    await b.restart();
+    const month = new Date().toISOString().slice(0, 7);
+    const rows = await readStats(a.store, { since: month, until: month, granularity: 'month' });
+    expect(rows[0]?.signIns).toBe(11);
+  });
 });

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hashStatsPassword } from '../../src/stats/password.ts';
 import { flushStats } from '../../src/stats/recorder.ts';
+import { readStats } from '../../src/stats/report.ts';
 import { login, vendor } from '../support/broker.ts';
 import { expectAbsent, expectNoPins } from '../support/leaks.ts';
 import { useBroker } from '../support/use-broker.ts';
@@ -101,6 +102,17 @@ describe('usage statistics after real sign-ins', () => {
     await expect(run(process.execPath, ['src/cli/main.ts', 'stats', '--since', 'last year'], { env })).rejects.toThrow(
       /stats: --since must be a month \(YYYY-MM\) or a day \(YYYY-MM-DD\); found "last year"/,
     );
+  });
+
+  it('writes the sign-ins of the last second when the broker shuts down', async () => {
+    const two = await vendor(b.issuer, 'demo-vendor-2', 'demo-vendor-secret');
+    await login(two, b.issuer, P2.card, P2.pin);
+    // Straight to shutdown (no read in between): the broker's close()
+    // must wait for the recorder's last flush before the store closes.
+    await b.restart();
+    const today = new Date().toISOString().slice(0, 10);
+    const rows = await readStats(b.store, { since: today, until: today, granularity: 'day' });
+    expect(rows.find((r) => r.vendor === 'demo-vendor-2')?.signIns).toBe(2);
   });
 
   it('tells patrons on /privacy what is counted, and how', async () => {
