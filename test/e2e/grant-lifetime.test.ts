@@ -94,4 +94,38 @@ describe('a grant does not outlive what can use it', () => {
     const refreshed = await oidc.refreshTokenGrant(v.config, tokens.refresh_token as string);
     expect(refreshed.claims()?.sub).toBe(tokens.claims()?.sub);
   });
+
+  it('concurrent sign-ins, with and without offline_access, each get the lifetime of their own grant', async () => {
+    offset = 0;
+    const v = await vendor(b.issuer, 'demo-vendor', 'demo-vendor-secret');
+    const patrons = [PATRON, { card: '21234000000002', pin: '2345' }];
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => {
+        const p = patrons[i % 2] ?? PATRON;
+        const extra = i % 4 < 2 ? { scope: 'openid offline_access', prompt: 'consent' } : {};
+        return login(v, b.issuer, p.card, p.pin, extra);
+      }),
+    );
+    expect(results.filter((r) => r.tokens.refresh_token)).toHaveLength(4);
+    const { ttl } = b.config;
+    const short = (Math.max(ttl.session, ttl.sharedSession) + Math.max(ttl.accessToken, ttl.idToken)) * 1000;
+    const long = Math.max(ttl.refreshToken, ttl.grant) * 1000;
+    const stored = await grants(b);
+    expect(stored).toHaveLength(8);
+    const now = Date.now();
+    for (const g of stored) {
+      if (g.scope.includes('offline_access')) expect(g.expiresAt).toBeGreaterThanOrEqual(now + long - 60_000);
+      else expect(g.expiresAt).toBeLessThanOrEqual(now + short);
+    }
+    expect(stored.filter((g) => g.scope.includes('offline_access'))).toHaveLength(4);
+    // 10 hours on: the four short grants are gone, every refresh token still works.
+    offset = 10 * HOUR;
+    const left = [];
+    for (const g of stored) if (await b.store.find('Grant', g.id)) left.push(g);
+    expect(left).toHaveLength(4);
+    for (const r of results.filter((x) => x.tokens.refresh_token)) {
+      const refreshed = await oidc.refreshTokenGrant(v.config, r.tokens.refresh_token as string);
+      expect(refreshed.claims()?.sub).toBe(r.tokens.claims()?.sub);
+    }
+  });
 });
