@@ -102,7 +102,7 @@ describe('a grant does not outlive what can use it', () => {
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) => {
         const p = patrons[i % 2] ?? PATRON;
-        const extra = i % 4 < 2 ? { scope: 'openid offline_access', prompt: 'consent' } : {};
+        const extra: Record<string, string> = i % 4 < 2 ? { scope: 'openid offline_access', prompt: 'consent' } : {};
         return login(v, b.issuer, p.card, p.pin, extra);
       }),
     );
