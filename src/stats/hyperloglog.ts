@@ -107,7 +107,7 @@ function tau(x: number): number {
 // day's sketch of a small library stays a few hundred bytes in the store.
 // The two are told apart by length (REGISTERS is not a multiple of 3).
 export function serialise(sketch: HyperLogLog): string {
-  // Runs twice at every sign-in (the day's and the month's sketch): the
+  // Runs twice per record written (the day's and the month's sketch): the
   // registers are read four at a time where they are aligned, so that the
   // empty ones of a sparse sketch cost little, and entries are written byte
   // by byte.

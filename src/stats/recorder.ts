@@ -96,6 +96,8 @@ export interface RecorderOptions {
   // further records are then dropped with one log line, rather than
   // holding memory without bound for a store that may not come back;
   // records already pending keep counting in place, at no extra memory.
+  // (Records of a failed flush come back beside those begun meanwhile, so
+  // the bound is twice this at worst.)
   maxPending?: number;
 }
 
