@@ -1,21 +1,13 @@
 // A browser without a browser for the load generators: a cookie jar and a
 // walk that follows redirects on the broker's origin until the vendor's
 // callback (the code) or a page (its body).
-import { CookieJar } from '../test/support/broker.ts';
+import { browserFetch, CookieJar } from '../test/support/broker.ts';
 
 export type Walk = (url: string, init?: RequestInit) => Promise<{ code: string; body: string; status?: number }>;
 
 export function browserWalk(origin: string, redirect: string): Walk {
   const jar = new CookieJar();
-  const get = async (url: string, init: RequestInit = {}) => {
-    const response = await fetch(url, {
-      ...init,
-      redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), cookie: jar.header() },
-    });
-    jar.store(response);
-    return response;
-  };
+  const get = (url: string, init: RequestInit = {}) => browserFetch(jar, url, init);
   return async (url, init) => {
     let response = await get(url, init);
     for (let hop = 0; hop < 10 && response.status >= 300 && response.status < 400; hop++) {

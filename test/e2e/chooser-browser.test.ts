@@ -1,30 +1,27 @@
 // The library chooser in a real browser, by keyboard, with JavaScript off.
 
 import { rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vendor } from '../support/broker.ts';
-import { browserAvailable, launchBrowser } from '../support/browser.ts';
+import { browserAvailable, launchBrowser, startVendorPage, type VendorPage } from '../support/browser.ts';
 import { CITY_OLD, consortium, writeConsortiumPatrons } from '../support/consortium.ts';
 import { useBroker } from '../support/use-broker.ts';
 
 describe.runIf(browserAvailable())('library chooser in headless Chromium', () => {
   let browser: Browser;
-  let vendorServer: Server;
+  let vendorPage: VendorPage | undefined;
   let callback: string;
 
   afterAll(async () => {
     await browser?.close();
-    vendorServer?.close();
+    vendorPage?.close();
   });
   const b = useBroker(async ({ dir }) => {
-    vendorServer = createServer((_req, res) => res.end('vendor'));
-    await new Promise<void>((resolve) => vendorServer.listen(0, '127.0.0.1', resolve));
-    callback = `http://127.0.0.1:${(vendorServer.address() as AddressInfo).port}/callback`;
+    vendorPage = await startVendorPage();
+    callback = vendorPage.callback;
     await writeConsortiumPatrons(dir);
     return {
       config: {

@@ -5,9 +5,7 @@
 // test-artefacts/screenshots/ (ignored by git); a keyboard-only sign-in in
 // Spanish; Arabic right to left; which language wins when several ask.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -15,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDemoPatrons } from '../../src/cli/commands/demo.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { vendor } from '../support/broker.ts';
-import { browserAvailable, launchBrowser } from '../support/browser.ts';
+import { browserAvailable, launchBrowser, startVendorPage, type VendorPage } from '../support/browser.ts';
 import { TEST_PEPPER, TEST_PEPPER_HEX, writePatrons } from '../support/patrons.ts';
 import { useBroker } from '../support/use-broker.ts';
 
@@ -40,20 +38,16 @@ async function axeViolations(page: Page): Promise<string[]> {
 
 describe.runIf(browserAvailable())('patron pages in five languages', () => {
   let browser: Browser;
-  let vendorServer: Server;
+  let vendorPage: VendorPage | undefined;
   let callback: string;
 
   afterAll(async () => {
     await browser?.close();
-    vendorServer?.close();
+    vendorPage?.close();
   });
   const b = useBroker(async ({ dir }) => {
-    vendorServer = createServer((_req, res) => {
-      res.setHeader('content-type', 'text/html');
-      res.end('<!doctype html><html lang="en"><title>vendor</title><main><p>back at the vendor</p></main></html>');
-    });
-    await new Promise<void>((resolve) => vendorServer.listen(0, '127.0.0.1', resolve));
-    callback = `http://127.0.0.1:${(vendorServer.address() as AddressInfo).port}/callback`;
+    vendorPage = await startVendorPage();
+    callback = vendorPage.callback;
     await writeDemoPatrons(join(dir, 'data', 'demo-patrons.yaml'), TEST_PEPPER);
     // One patron per language, so the languages' runs can go side by side.
     await writePatrons(join(dir, 'data', 'springfield.yaml'), [

@@ -1,35 +1,25 @@
-// Device cookies in a real browser: a patron signs in once in Chromium; a
-// stranger then locks the card with wrong PINs; the patron's browser, even
-// after a restart (session cookies gone), still gets in, while a fresh browser
-// is told the card is locked.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLogin, submitLogin, type Vendor, vendor } from '../support/broker.ts';
-import { browserAvailable, launchBrowser } from '../support/browser.ts';
+import { browserAvailable, launchBrowser, startVendorPage, type VendorPage } from '../support/browser.ts';
 import { useBroker } from '../support/use-broker.ts';
 
 const PATRON = { card: '21234000000001', pin: '1234' };
 
 describe.runIf(browserAvailable())('device cookies in headless Chromium', () => {
   let browser: Browser;
-  let vendorServer: Server;
+  let vendorPage: VendorPage | undefined;
   let vendorOrigin: string;
   let v: Vendor;
 
   afterAll(async () => {
     await browser?.close();
-    vendorServer?.close();
+    vendorPage?.close();
   });
   const b = useBroker(async () => {
-    vendorServer = createServer((_req, res) => {
-      res.setHeader('content-type', 'text/html');
-      res.end('<!doctype html><title>vendor</title><p>back at the vendor</p>');
-    });
-    await new Promise<void>((resolve) => vendorServer.listen(0, '127.0.0.1', resolve));
-    vendorOrigin = `http://127.0.0.1:${(vendorServer.address() as AddressInfo).port}`;
+    vendorPage = await startVendorPage();
+    vendorOrigin = new URL(vendorPage.callback).origin;
     return {
       config: {
         clients: [

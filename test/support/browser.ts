@@ -1,6 +1,8 @@
 // Headless Chromium (Debian's package) driven by playwright-core. Locally a
 // missing browser skips the tests loudly; under CI=true it fails the run.
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type Browser, chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -28,4 +30,24 @@ export function launchBrowser(): Promise<Browser> {
       '--disable-default-apps',
     ],
   });
+}
+
+// The vendor's side of a sign-in in Chromium: a page on loopback whose
+// /callback the broker sends the browser back to, so the walk ends on a real
+// page (with a language and a landmark, so axe has nothing to say about it).
+export interface VendorPage {
+  callback: string;
+  close(): void;
+}
+
+export async function startVendorPage(): Promise<VendorPage> {
+  const server = createServer((_req, res) => {
+    res.setHeader('content-type', 'text/html');
+    res.end('<!doctype html><html lang="en"><title>vendor</title><main><p>back at the vendor</p></main></html>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    callback: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`,
+    close: () => server.close(),
+  };
 }
