@@ -45,7 +45,11 @@ async function main(): Promise<void> {
   if (await runPrimary({ workers, log, prepare })) return;
   // Waits for the database (postgres: connected, schema migrated or refused
   // as newer) so a wrong URL stops the start, not the first sign-in.
-  const store = await connectStore(config.store);
+  // Under workers the SQLite file has several writers: no write-behind.
+  const store = await connectStore(config.store, {
+    shared: workers > 1,
+    onError: (error) => log.error({ event: 'store-write', err: error }, 'store: a background write failed; retrying'),
+  });
   // Loaded only where requests are served: the primary of `workers` never
   // needs the provider, Koa and the pages (they were 95 MiB of its RSS).
   const { createBrokerServer } = await import('./server.ts');

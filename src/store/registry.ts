@@ -7,12 +7,19 @@ import type { Store, StoreOptions } from './store.ts';
 
 // Opens at once; a postgres store connects and migrates in the background
 // (every call waits for it). Use connectStore to wait and fail early.
-export function openStore(config: StoreConfig, options: StoreOptions = {}): Store {
+// `shared`: other processes write the same SQLite file while this one runs
+// (workers): no write-behind (sqlite.ts), every write is in the file when
+// its call resolves.
+export interface OpenOptions extends StoreOptions {
+  shared?: boolean;
+}
+
+export function openStore(config: StoreConfig, options: OpenOptions = {}): Store {
   switch (config.kind) {
     case 'memory':
       return new MemoryStore(options);
     case 'sqlite':
-      return new SqliteStore(config.path, options);
+      return new SqliteStore(config.path, { ...options, writeBehind: !options.shared });
     case 'postgres':
       return new PostgresStore({
         ...options,
@@ -27,7 +34,7 @@ export function openStore(config: StoreConfig, options: StoreOptions = {}): Stor
 // Opens a store and resolves once it answers with a schema this broker
 // knows (the process entry and the CLI: a bad URL or a newer schema stops
 // them at start, not at the first sign-in).
-export async function connectStore(config: StoreConfig, options: StoreOptions = {}): Promise<Store> {
+export async function connectStore(config: StoreConfig, options: OpenOptions = {}): Promise<Store> {
   const store = openStore(config, options);
   if (store instanceof PostgresStore) {
     try {

@@ -40,6 +40,51 @@ interface Row {
   payload: string;
 }
 
+interface IdRow extends Row {
+  id: string;
+}
+
+// A record as the upsert statement writes it.
+interface RowValues {
+  model: string;
+  id: string;
+  payload: string;
+  grantId: string | null;
+  uid: string | null;
+  userCode: string | null;
+  accountId: string | null;
+  expiresAt: number | null; // epoch ms
+}
+
+// Write-behind (issue 18): oidc-provider's records of sign-ins (an
+// Interaction lives for the seconds a patron types; a code for the
+// milliseconds until the vendor redeems it; a session, grant and token for
+// hours) are kept in this process's memory and written to the file together,
+// once a second, in one transaction: a record created and destroyed or
+// consumed within that second (the Interaction and the code of a quick
+// sign-in) never reaches the disk at all. What a crash (kill -9, power
+// loss) can take is the last second of such records: sign-ins in progress
+// start again, a session signs in again. What a crash must not undo is
+// written at once, before the call resolves: a destroy (sign-out, "forget
+// me", a spent Interaction) or a consume (a redeemed code) of a record
+// that is already in the file. Patronym's own records (throttle counters,
+// release log, consent, pseudonym generations, vendors) never wait here.
+// Only for a file one process owns: workers and CLI runs that share the
+// file with a running broker open it without write-behind (registry.ts).
+export const WRITE_BEHIND_MODELS: ReadonlySet<string> = new Set([
+  'Session',
+  'Interaction',
+  'AuthorizationCode',
+  'AccessToken',
+  'RefreshToken',
+  'Grant',
+  'PushedAuthorizationRequest',
+]);
+const WRITE_BEHIND_MS = 1000;
+// A burst that fills the buffer this far is written without waiting for the
+// second to end (bounds the memory it holds).
+const WRITE_BEHIND_MAX = 5000;
+
 // Rows one sweep statement deletes: each batch is one statement of a
 // group commit (sqlite-group-commit.ts), and the sweep waits for that
 // commit (a turn of the event loop) before the next, so sign-ins (in this
@@ -47,12 +92,17 @@ interface Row {
 // large backlog, and no batch's rows are held in memory at once.
 const SWEEP_BATCH = 500;
 
+const key = (model: string, id: string): string => `${model}\u0000${id}`;
+
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
 export interface SqliteStoreOptions extends StoreOptions {
   // Called with every statement SQLite runs, values expanded (tests count a
   // sign-in's statements and commits; payloads appear in it, so never log it).
   trace?: (sql: string) => void;
+  // Keep WRITE_BEHIND_MODELS' records in memory and write them once a
+  // second (see there). Only where this handle is the file's one writer.
+  writeBehind?: boolean | { ms: number };
 }
 
 export class SqliteStore implements Store {
@@ -62,9 +112,18 @@ export class SqliteStore implements Store {
   readonly #stmt;
   readonly #group: GroupCommit;
   readonly #limiterStmt: LimiterStatements;
+  // Write-behind: records not yet in the file, by model and id (newest
+  // wins); undefined when write-behind is off.
+  readonly #pending: Map<string, RowValues> | undefined;
+  readonly #pendingMs: number;
+  #flushTimer: NodeJS.Timeout | undefined;
+  readonly #onError: ((error: unknown) => void) | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
+    this.#pending = options.writeBehind ? new Map() : undefined;
+    this.#pendingMs = typeof options.writeBehind === 'object' ? options.writeBehind.ms : WRITE_BEHIND_MS;
+    this.#onError = options.onError;
     if (path !== ':memory:') {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       // 0600 whatever the umask: SQLite gives the -wal and -shm files the
@@ -101,17 +160,21 @@ export class SqliteStore implements Store {
       // Session, live or expired, at each sign-in (issue 18: three times
       // the CPU per sign-in with 36,000 unswept records). Naming the index
       // also makes the statement fail to prepare if the index went missing.
-      findByUid: this.#db.prepare<{ model: string; uid: string; now: number }, Row>(
-        `SELECT payload FROM records INDEXED BY records_uid WHERE model = @model AND uid = @uid AND ${live}`,
+      findByUid: this.#db.prepare<{ model: string; uid: string; now: number }, IdRow>(
+        `SELECT id, payload FROM records INDEXED BY records_uid WHERE model = @model AND uid = @uid AND ${live}`,
       ),
-      findByUserCode: this.#db.prepare<{ model: string; userCode: string; now: number }, Row>(
-        `SELECT payload FROM records INDEXED BY records_user_code WHERE model = @model AND user_code = @userCode AND ${live}`,
+      findByUserCode: this.#db.prepare<{ model: string; userCode: string; now: number }, IdRow>(
+        `SELECT id, payload FROM records INDEXED BY records_user_code WHERE model = @model AND user_code = @userCode AND ${live}`,
       ),
       consume: this.#db.prepare(
         `UPDATE records SET payload = json_set(payload, '$.consumed', @at)
          WHERE model = @model AND id = @id AND json_type(payload, '$.consumed') IS NULL AND ${live}`,
       ),
       destroy: this.#db.prepare('DELETE FROM records WHERE model = @model AND id = @id'),
+      // Expired or not: whether a destroy or consume must reach the file.
+      exists: this.#db.prepare<{ model: string; id: string }, { one: number }>(
+        'SELECT 1 AS one FROM records WHERE model = @model AND id = @id',
+      ),
       revoke: this.#db.prepare('DELETE FROM records WHERE grant_id = @grantId'),
       // One statement: concurrent failures from several broker processes
       // on one file cannot lose a count.
@@ -157,11 +220,18 @@ export class SqliteStore implements Store {
   }
 
   upsert(model: string, id: string, payload: Payload, expiresIn?: number): Promise<void> {
-    return this.#group.write(() => this.#write(model, id, payload, expiresIn));
+    const row = this.#row(model, id, payload, expiresIn);
+    if (this.#buffered(model)) {
+      this.#hold(row);
+      return Promise.resolve();
+    }
+    return this.#group.write(() => {
+      this.#stmt.upsert.run(row);
+    });
   }
 
-  #write(model: string, id: string, payload: Payload, expiresIn?: number): void {
-    this.#stmt.upsert.run({
+  #row(model: string, id: string, payload: Payload, expiresIn?: number): RowValues {
+    return {
       model,
       id,
       payload: JSON.stringify(payload),
@@ -170,6 +240,75 @@ export class SqliteStore implements Store {
       userCode: str(payload.userCode),
       accountId: str(payload.accountId),
       expiresAt: expiresIn === undefined ? null : this.#now() + expiresIn * 1000,
+    };
+  }
+
+  #write(model: string, id: string, payload: Payload, expiresIn?: number): void {
+    this.#stmt.upsert.run(this.#row(model, id, payload, expiresIn));
+  }
+
+  // ---- write-behind ----
+
+  #buffered(model: string): boolean {
+    return this.#pending !== undefined && WRITE_BEHIND_MODELS.has(model);
+  }
+
+  #hold(row: RowValues): void {
+    const pending = this.#pending as Map<string, RowValues>;
+    pending.set(key(row.model, row.id), row);
+    if (pending.size >= WRITE_BEHIND_MAX) {
+      this.#flushInBackground();
+    } else if (!this.#flushTimer) {
+      this.#flushTimer = setTimeout(() => this.#flushInBackground(), this.#pendingMs);
+      this.#flushTimer.unref();
+    }
+  }
+
+  // The held record of model and id: undefined when none is held (the file
+  // has the newest, if any), 'expired' when the newest has expired (the next
+  // flush or sweep drops it; an older copy in the file does not count).
+  #held(model: string, id: string): RowValues | 'expired' | undefined {
+    const row = this.#pending?.get(key(model, id));
+    if (row && row.expiresAt !== null && row.expiresAt <= this.#now()) return 'expired';
+    return row;
+  }
+
+  #inFile(model: string, id: string): boolean {
+    return this.#group.patiently(() => this.#stmt.exists.get({ model, id })) !== undefined;
+  }
+
+  #flushInBackground(): void {
+    this.flushPending().catch((error: unknown) => this.#onError?.(error));
+  }
+
+  // Writes every held record to the file in one transaction; resolves once
+  // committed. Before any query that reads more than one record by its key
+  // (by account, grant, uid; lists, dumps, sweeps), so those see them too.
+  // A failed write keeps the records held (unless newer ones replaced them)
+  // for the next try, and rejects.
+  flushPending(): Promise<void> {
+    if (this.#flushTimer) {
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = undefined;
+    }
+    const pending = this.#pending;
+    if (!pending || pending.size === 0) return Promise.resolve();
+    const rows = [...pending.values()];
+    pending.clear();
+    const now = this.#now();
+    const written = this.#group.write(() => {
+      for (const row of rows) if (row.expiresAt === null || row.expiresAt > now) this.#stmt.upsert.run(row);
+    });
+    return written.catch((error: unknown) => {
+      for (const row of rows) {
+        const k = key(row.model, row.id);
+        if (!pending.has(k)) pending.set(k, row);
+      }
+      if (!this.#flushTimer && this.#db.open) {
+        this.#flushTimer = setTimeout(() => this.#flushInBackground(), this.#pendingMs);
+        this.#flushTimer.unref();
+      }
+      throw error;
     });
   }
 
@@ -195,32 +334,90 @@ export class SqliteStore implements Store {
   }
 
   async find(model: string, id: string): Promise<Payload | undefined> {
+    const held = this.#held(model, id);
+    if (held) return held === 'expired' ? undefined : (JSON.parse(held.payload) as Payload);
     return this.#group.read(() => this.#parse(this.#stmt.find.get({ model, id, now: this.#now() })));
   }
 
+  // oidc-provider looks a session up by uid at every code redemption: the
+  // held records are searched first (at most a second's worth), then the
+  // file, whose copy counts only if no newer one is held.
   async findByUid(model: string, uid: string): Promise<Payload | undefined> {
-    return this.#group.read(() => this.#parse(this.#stmt.findByUid.get({ model, uid, now: this.#now() })));
+    const held = this.#heldWhere(model, (row) => row.uid === uid);
+    if (held) return held;
+    return this.#unlessHeld(
+      model,
+      await this.#group.read(() => this.#stmt.findByUid.get({ model, uid, now: this.#now() })),
+    );
   }
 
   async findByUserCode(model: string, userCode: string): Promise<Payload | undefined> {
-    return this.#group.read(() => this.#parse(this.#stmt.findByUserCode.get({ model, userCode, now: this.#now() })));
+    const held = this.#heldWhere(model, (row) => row.userCode === userCode);
+    if (held) return held;
+    return this.#unlessHeld(
+      model,
+      await this.#group.read(() => this.#stmt.findByUserCode.get({ model, userCode, now: this.#now() })),
+    );
+  }
+
+  #heldWhere(model: string, match: (row: RowValues) => boolean): Payload | undefined {
+    if (!this.#buffered(model)) return undefined;
+    const now = this.#now();
+    for (const row of (this.#pending as Map<string, RowValues>).values()) {
+      if (row.model === model && match(row) && (row.expiresAt === null || row.expiresAt > now)) {
+        return JSON.parse(row.payload) as Payload;
+      }
+    }
+    return undefined;
+  }
+
+  #unlessHeld(model: string, row: IdRow | undefined): Payload | undefined {
+    if (!row || this.#pending?.has(key(model, row.id))) return undefined;
+    return JSON.parse(row.payload) as Payload;
   }
 
   // One conditional statement: of concurrent consumes (in this process or
   // another on the file) exactly one changes the row.
+  // A held record is consumed here, in memory (synchronously, so of
+  // concurrent consumes exactly one sees it unconsumed); if an older copy is
+  // in the file already, the consumed record is written at once, so a crash
+  // cannot bring it back unconsumed.
   consume(model: string, id: string): Promise<boolean> {
+    const held = this.#held(model, id);
+    if (held === 'expired') return Promise.resolve(false);
+    if (held) {
+      const payload = JSON.parse(held.payload) as Payload;
+      if (payload.consumed !== undefined && payload.consumed !== null) return Promise.resolve(false);
+      payload.consumed = epochSeconds(this.#now);
+      const row = { ...held, payload: JSON.stringify(payload) };
+      if (!this.#inFile(model, id)) {
+        this.#pending?.set(key(model, id), row);
+        return Promise.resolve(true);
+      }
+      this.#pending?.delete(key(model, id));
+      return this.#group.write(() => {
+        this.#stmt.upsert.run(row);
+        return true;
+      });
+    }
     return this.#group.write(
       () => this.#stmt.consume.run({ model, id, at: epochSeconds(this.#now), now: this.#now() }).changes > 0,
     );
   }
 
+  // A held record is dropped; the file is written only if it has a copy.
   destroy(model: string, id: string): Promise<void> {
+    if (this.#buffered(model)) {
+      const dropped = this.#pending?.delete(key(model, id));
+      if (dropped && !this.#inFile(model, id)) return Promise.resolve();
+    }
     return this.#group.write(() => {
       this.#stmt.destroy.run({ model, id });
     });
   }
 
   revokeByGrantId(grantId: string): Promise<void> {
+    if (this.#pending) for (const [k, row] of this.#pending) if (row.grantId === grantId) this.#pending.delete(k);
     return this.#group.write(() => {
       this.#stmt.revoke.run({ grantId });
     });
@@ -235,6 +432,7 @@ export class SqliteStore implements Store {
   }
 
   async list(model: string): Promise<StoredRecord[]> {
+    if (this.#buffered(model)) await this.flushPending();
     return this.#group.read(() =>
       this.#stmt.list
         .all({ model, now: this.#now() })
@@ -244,6 +442,7 @@ export class SqliteStore implements Store {
 
   // By primary key in pages of 500, so a large file is never read whole.
   async *dump(): AsyncIterable<DumpedRecord> {
+    await this.flushPending();
     const page = this.#db.prepare<
       { model: string; id: string; now: number },
       { model: string; id: string; payload: string; expires_at: number | null }
@@ -271,6 +470,7 @@ export class SqliteStore implements Store {
   }
 
   async findByAccount(accountId: string): Promise<StoredRecord[]> {
+    await this.flushPending();
     return this.#group.read(() =>
       this.#stmt.findByAccount
         .all({ accountId, now: this.#now() })
@@ -290,6 +490,16 @@ export class SqliteStore implements Store {
   async sweep(): Promise<Record<string, number>> {
     const removed: Record<string, number> = {};
     const now = this.#now();
+    // Held records that expired before they were written: dropped here.
+    if (this.#pending) {
+      for (const [k, row] of this.#pending) {
+        if (row.expiresAt !== null && row.expiresAt <= now) {
+          this.#pending.delete(k);
+          removed[row.model] = (removed[row.model] ?? 0) + 1;
+        }
+      }
+    }
+    await this.flushPending();
     for (;;) {
       if (!this.#db.open) return removed;
       const rows = await this.#group.write(() => this.#stmt.sweep.all({ now, batch: SWEEP_BATCH }));
@@ -338,6 +548,7 @@ export class SqliteStore implements Store {
   }
 
   async scrub(): Promise<void> {
+    await this.flushPending();
     // secure_delete has zeroed deleted cells in the pages written since;
     // TRUNCATE copies them into the database and empties the log (which it
     // cannot do inside the open group).
@@ -346,7 +557,14 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (!this.#db.open) return;
+    // Held records are written (and committed by the flush below) first.
+    const held = this.flushPending();
     this.#group.flush();
-    this.#db.close();
+    try {
+      await held;
+    } finally {
+      clearTimeout(this.#flushTimer);
+      this.#db.close();
+    }
   }
 }

@@ -98,6 +98,9 @@ export interface Store {
 export interface StoreOptions {
   // Milliseconds since the epoch; tests pass a controllable clock.
   now?: () => number;
+  // A write the store made in the background failed (SQLite's write-behind):
+  // for the sysadmin's log. The store tries again.
+  onError?: (error: unknown) => void;
 }
 
 export const epochSeconds = (now: () => number): number => Math.floor(now() / 1000);

@@ -56,7 +56,7 @@ describe('no patron data at rest', () => {
     }
     await b.store.sweep();
     // Read every file of the SQLite store (database, WAL, shared memory) as bytes.
-    const storeBytes = sqliteStoreText(b.dir);
+    const storeBytes = await sqliteStoreText(b);
     expect(storeBytes.length).toBeGreaterThan(1000);
     const haystacks = { store: storeBytes, logs: b.logs.join('\n'), cookies: setCookies.join('\n') };
     for (const [where, text] of Object.entries(haystacks)) {
@@ -89,7 +89,7 @@ describe('no usable secrets at rest', () => {
     const secrets = [code, tokens.access_token, tokens.refresh_token as string];
     expect(secrets.every((x) => typeof x === 'string' && x.length > 20)).toBe(true);
     await b.store.scrub();
-    const files = sqliteStoreText(b.dir);
+    const files = await sqliteStoreText(b);
     for (const [i, secret] of secrets.entries()) expect(files.includes(secret), `secret ${i}`).toBe(false);
     // and they still work
     await oidc.fetchUserInfo(v.config, tokens.access_token, tokens.claims()?.sub as string);

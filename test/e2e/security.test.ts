@@ -309,7 +309,7 @@ describe('security', () => {
       tv = await vendor(two.issuer, 'demo-vendor', 'demo-vendor-secret');
     });
     // Every file of the SQLite store (database, WAL, shared memory), as bytes.
-    const storeBytes = () => sqliteStoreText(two.dir);
+    const storeBytes = () => sqliteStoreText(two);
 
     it('keeps no login_hint: a card there only picks the library, and no copy of it is stored or logged', async () => {
       const started = await startLogin(tv, two.issuer, { login_hint: PATRON.card });
@@ -317,11 +317,11 @@ describe('security', () => {
       expect(started.loginPage).toContain('name="card"');
       expect(started.loginPage).toContain('name="library" value="springfield"');
       // the interaction is saved now: neither the store nor the logs hold the card
-      expect(storeBytes().length).toBeGreaterThan(1000);
-      expectAbsent(storeBytes(), [PATRON.card]);
+      expect((await storeBytes()).length).toBeGreaterThan(1000);
+      expectAbsent(await storeBytes(), [PATRON.card]);
       const done = await submitLogin(started, two.issuer, PATRON.card, PATRON.pin);
       await completeLogin(tv, started, done.leftFor as string);
-      expectAbsent(storeBytes(), [PATRON.card]);
+      expectAbsent(await storeBytes(), [PATRON.card]);
       expectAbsent(two.logs.join(''), [PATRON.card]);
     });
 
@@ -332,7 +332,7 @@ describe('security', () => {
       expect(chooser.loginPage).not.toMatch(/name="library" value="[a-z]/);
       const named = await startLogin(tv, two.issuer, { login_hint: '29999000000001', library: 'springfield' });
       expect(named.loginPage).toContain('name="library" value="springfield"');
-      expectAbsent(storeBytes(), [email, '29999000000001']);
+      expectAbsent(await storeBytes(), [email, '29999000000001']);
     });
   });
 

@@ -19,6 +19,7 @@ import { createLogger } from '../../src/log.ts';
 import { type Keys, loadKeys } from '../../src/security/keys.ts';
 import { createBrokerServer } from '../../src/server.ts';
 import { openStore } from '../../src/store/registry.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { Store } from '../../src/store/store.ts';
 
 export interface RunningBroker {
@@ -175,8 +176,11 @@ export function removeDir(dir: string): void {
 
 // Every file of a broker's SQLite store (database, WAL, shared memory) as
 // one text: a leak scan must read the journal too, not just the database.
-export function sqliteStoreText(dir: string): string {
-  const data = join(dir, 'data');
+// The records the store still holds in memory (its write-behind) are written
+// first, so the scan sees everything the broker keeps.
+export async function sqliteStoreText(b: { dir: string; store: Store }): Promise<string> {
+  if (b.store instanceof SqliteStore) await b.store.flushPending();
+  const data = join(b.dir, 'data');
   return readdirSync(data)
     .filter((f) => f.startsWith('patronym.sqlite'))
     .map((f) => readFileSync(join(data, f)).toString('latin1'))

@@ -26,7 +26,7 @@ async function withStore<T>(
   ) => Promise<T>,
 ): Promise<T> {
   const { config } = await loadConfigAndKeys();
-  const store = openStore(config.store);
+  const store = openStore(config.store, { shared: true });
   try {
     const configured = new Map(config.clients.map((c) => [c.client_id, c.client_name ?? c.client_id]));
     const clients = new Map(config.clients.map((c) => [c.client_id, c]));
@@ -208,7 +208,7 @@ export async function issueToken(options: { expires: string; uses?: string }): P
   // The provider makes the token exactly as /reg expects it; loaded only here.
   const { createBroker } = await import('../../app.ts');
   const { createLogger } = await import('../../log.ts');
-  const store = openStore(config.store);
+  const store = openStore(config.store, { shared: true });
   const broker = createBroker({ config, keys, store, log: createLogger('silent') });
   try {
     const expiresIn = parseDuration(options.expires);

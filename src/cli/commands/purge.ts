@@ -41,7 +41,7 @@ export function formatPurge(removed: Record<string, number>): string {
 
 export async function purgeCommand(): Promise<void> {
   const config = loadConfig();
-  const store = openStore(config.store);
+  const store = openStore(config.store, { shared: true });
   try {
     process.stdout.write(formatPurge(await purge(store)));
   } finally {

@@ -19,7 +19,7 @@ export async function statsCommand(options: StatsOptions, now = Date.now()): Pro
   }
   const config = loadConfig();
   const query = checkQuery(options, now);
-  const store = openStore(config.store);
+  const store = openStore(config.store, { shared: true });
   try {
     process.stdout.write(formatReport(await buildReport(store, config, query, now), format));
   } finally {

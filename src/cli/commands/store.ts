@@ -42,9 +42,9 @@ export interface CopyOptions {
 // Resolves with the number of records copied, by model.
 export async function copyStore(options: CopyOptions): Promise<Record<string, number>> {
   const now = options.now ?? Date.now;
-  const source = await connectStore(parseStoreLocation(options.from), { now });
+  const source = await connectStore(parseStoreLocation(options.from), { now, shared: true });
   try {
-    const target = await connectStore(parseStoreLocation(options.to), { now });
+    const target = await connectStore(parseStoreLocation(options.to), { now, shared: true });
     try {
       if (!options.force && !(await isEmpty(target))) {
         throw new PatronymError(

@@ -85,7 +85,10 @@ describe('sqlite: statements and commits of a sign-in', () => {
     const config = loadConfigFile(configPath, { kinds: authenticatorKinds, env: {}, files: false });
     const keys = await loadKeys(config.keys.dir, config.keys, {});
     await writeDemoPatrons(join(dir, 'data', 'demo-patrons.yaml'), keys.pinPepper);
-    store = new SqliteStore(join(dir, 'data', 'patronym.sqlite'), { trace: (sql) => tally.record(sql) });
+    store = new SqliteStore(join(dir, 'data', 'patronym.sqlite'), {
+      trace: (sql) => tally.record(sql),
+      writeBehind: true,
+    });
     const sink = new Writable({ write: (_chunk, _enc, done) => done() });
     running = createBrokerServer({ configPath, config, keys, store, log: createLogger('info', sink), env: {} });
     await new Promise<void>((resolve) => running.server.listen(port, '127.0.0.1', resolve));

@@ -21,6 +21,17 @@ storeSuite('sqlite', {
   reopen: async (clock) => new SqliteStore(current, { now: clock.now }),
 });
 
+// The embedded default of one broker process: oidc-provider's records held
+// in memory and written once a second (the suite's reopen closes first,
+// which writes them).
+storeSuite('sqlite, write-behind', {
+  open: async (clock) => {
+    current = join(dir, `store-${n++}`, 'patronym.sqlite');
+    return new SqliteStore(current, { now: clock.now, writeBehind: true });
+  },
+  reopen: async (clock) => new SqliteStore(current, { now: clock.now, writeBehind: true }),
+});
+
 describe('sqlite migrations', () => {
   it('adds the account index to a database made before it, keeping its records', async () => {
     const path = join(dir, 'old.sqlite');

@@ -1,0 +1,132 @@
+// SQLite's write-behind (issue 18): oidc-provider's records held in memory
+// and written once a second. What must reach the file at once (a consume or
+// destroy of a record the file already has) is read through a second handle
+// on the same file, which sees only what was committed: what a restart
+// after a crash would see.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../../src/store/sqlite.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'patronym-write-behind-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+function open(trace?: (sql: string) => void) {
+  const path = join(dir, `wb-${n++}.sqlite`);
+  const store = new SqliteStore(path, { writeBehind: { ms: 60_000 }, ...(trace ? { trace } : {}) });
+  // Another process's view of the file (no write-behind of its own).
+  const file = new SqliteStore(path);
+  return { store, file, close: async () => Promise.all([store.close(), file.close()]) };
+}
+
+describe('sqlite write-behind', () => {
+  it('holds records until flushed; a record created and spent within the window never reaches the file', async () => {
+    const statements: string[] = [];
+    const { store, file, close } = open((sql) => statements.push(sql));
+    await store.upsert('Interaction', 'i1', { uid: 'u' }, 60);
+    await store.upsert('AuthorizationCode', 'c1', { grantId: 'g1' }, 60);
+    await store.upsert('Session', 's1', { accountId: 'a1' }, 60);
+    expect(await store.find('Interaction', 'i1')).toEqual({ uid: 'u' });
+    expect(await file.find('Interaction', 'i1')).toBeUndefined();
+    await store.destroy('Interaction', 'i1');
+    expect(await store.consume('AuthorizationCode', 'c1')).toBe(true);
+    expect(await store.consume('AuthorizationCode', 'c1')).toBe(false);
+    await store.flushPending();
+    expect(await file.find('Session', 's1')).toEqual({ accountId: 'a1' });
+    // The consumed code is written with the session, consumed.
+    expect((await file.find('AuthorizationCode', 'c1'))?.consumed).toEqual(expect.any(Number));
+    expect(statements.filter((s) => /^INSERT/.test(s) && s.includes("'Interaction'"))).toEqual([]);
+    await close();
+  });
+
+  it('of 200 concurrent consumes of a held code exactly one wins', async () => {
+    const { store, close } = open();
+    await store.upsert('AuthorizationCode', 'c1', { grantId: 'g1' }, 60);
+    const results = await Promise.all(Array.from({ length: 200 }, () => store.consume('AuthorizationCode', 'c1')));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    await close();
+  });
+
+  it('writes a consume at once when the file has an older copy, so a crash cannot bring it back unconsumed', async () => {
+    const { store, file, close } = open();
+    await store.upsert('RefreshToken', 'r1', { grantId: 'g1' }, 600);
+    await store.flushPending();
+    // Saved again (oidc-provider re-saves a token it changes): held, newer.
+    await store.upsert('RefreshToken', 'r1', { grantId: 'g1', rotations: 1 }, 600);
+    expect(await store.consume('RefreshToken', 'r1')).toBe(true);
+    const seen = await file.find('RefreshToken', 'r1');
+    expect(seen?.consumed).toEqual(expect.any(Number));
+    expect(seen?.rotations).toBe(1);
+    await close();
+  });
+
+  it('writes a destroy at once when the file has a copy; drops a held record the file never had', async () => {
+    const { store, file, close } = open();
+    await store.upsert('Session', 's1', { accountId: 'a1' }, 600);
+    await store.flushPending();
+    await store.upsert('Session', 's1', { accountId: 'a1', touched: 1 }, 600);
+    await store.destroy('Session', 's1');
+    expect(await file.find('Session', 's1')).toBeUndefined();
+    expect(await store.find('Session', 's1')).toBeUndefined();
+    await close();
+  });
+
+  it('finds by uid among held records first; a held newer copy hides the file’s older one', async () => {
+    const { store, close } = open();
+    await store.upsert('Session', 's1', { uid: 'old' }, 600);
+    await store.flushPending();
+    await store.upsert('Session', 's1', { uid: 'new' }, 600);
+    expect(await store.findByUid('Session', 'new')).toEqual({ uid: 'new' });
+    expect(await store.findByUid('Session', 'old')).toBeUndefined();
+    await close();
+  });
+
+  it('an expired held copy hides a live older one in the file', async () => {
+    let now = Date.now();
+    const path = join(dir, `wb-${n++}.sqlite`);
+    const store = new SqliteStore(path, { writeBehind: { ms: 60_000 }, now: () => now });
+    await store.upsert('Grant', 'g1', { v: 1 }, 600);
+    await store.flushPending();
+    await store.upsert('Grant', 'g1', { v: 2 }, 1);
+    now += 2000;
+    expect(await store.find('Grant', 'g1')).toBeUndefined();
+    expect(await store.consume('Grant', 'g1')).toBe(false);
+    await store.close();
+  });
+
+  it('"forget me" finds held records too, and revoking a grant drops its held records', async () => {
+    const { store, file, close } = open();
+    await store.upsert('Session', 's1', { accountId: 'a1' }, 600);
+    await store.upsert('AccessToken', 't1', { accountId: 'a1', grantId: 'g1' }, 600);
+    await store.upsert('AccessToken', 't2', { accountId: 'a2', grantId: 'g2' }, 600);
+    expect((await store.findByAccount('a1')).map((r) => r.id).sort()).toEqual(['s1', 't1']);
+    await store.upsert('AccessToken', 't3', { grantId: 'g2' }, 600);
+    await store.revokeByGrantId('g2');
+    expect(await store.find('AccessToken', 't3')).toBeUndefined();
+    expect(await store.find('AccessToken', 't2')).toBeUndefined();
+    await store.flushPending();
+    expect(await file.find('AccessToken', 't3')).toBeUndefined();
+    await close();
+  });
+
+  it('close writes what is held', async () => {
+    const path = join(dir, `wb-${n++}.sqlite`);
+    const store = new SqliteStore(path, { writeBehind: { ms: 60_000 } });
+    await store.upsert('Grant', 'g1', { v: 1 }, 600);
+    await store.close();
+    const again = new SqliteStore(path);
+    expect(await again.find('Grant', 'g1')).toEqual({ v: 1 });
+    await again.close();
+  });
+
+  it('leaves Patronym’s own records alone: they are in the file when the call resolves', async () => {
+    const { store, file, close } = open();
+    await store.upsert('ReleaseLog', 'a1', { entries: [] });
+    await store.upsert('PseudonymGeneration', 'a1', { g: 1 });
+    expect(await file.find('ReleaseLog', 'a1')).toEqual({ entries: [] });
+    expect(await file.find('PseudonymGeneration', 'a1')).toEqual({ g: 1 });
+    await close();
+  });
+});
