@@ -71,7 +71,7 @@ interface RowValues {
 // release log, consent, pseudonym generations, vendors) never wait here.
 // Only for a file one process owns: workers and CLI runs that share the
 // file with a running broker open it without write-behind (registry.ts).
-export const WRITE_BEHIND_MODELS: ReadonlySet<string> = new Set([
+const WRITE_BEHIND_MODELS: ReadonlySet<string> = new Set([
   'Session',
   'Interaction',
   'AuthorizationCode',
