@@ -114,17 +114,33 @@ export class Throttle {
   async attempt(keys: AttemptKeys): Promise<ThrottleDecision> {
     const limiters = this.#ready ?? (await this.#limiters);
     let subject: Ticket['subject'] = { limiter: 'card', key: keys.card };
-    let counted: RateLimiterRes | { refused: number } | undefined;
+    let counted: RateLimiterRes | undefined;
     if (keys.device !== undefined) {
-      counted = await consume(limiters.device, keys.device);
+      const device = await consume(limiters.device, keys.device);
       // A device cookie that spent its own budget is ignored: the attempt
       // counts as from anywhere else.
-      if ('refused' in counted) counted = undefined;
-      else subject = { limiter: 'device', key: keys.device };
+      if (!('refused' in device)) {
+        counted = device;
+        subject = { limiter: 'device', key: keys.device };
+      }
     }
-    counted ??= await consume(limiters.card, keys.card);
-    if ('refused' in counted) return { kind: 'locked', scope: 'card', retryAfter: counted.refused };
-    const address = await consume(limiters.address, keys.address);
+    let address: RateLimiterRes | { refused: number };
+    if (counted) address = await consume(limiters.address, keys.address);
+    else {
+      // The card and the address at once: one store round trip (one SQLite
+      // commit) for the common attempt. A refused card gives the address its
+      // point back: refused, never checked.
+      const [card, addressCount] = await Promise.all([
+        consume(limiters.card, keys.card),
+        consume(limiters.address, keys.address),
+      ]);
+      if ('refused' in card) {
+        if (!('refused' in addressCount)) await limiters.address.reward(keys.address, 1);
+        return { kind: 'locked', scope: 'card', retryAfter: card.refused };
+      }
+      counted = card;
+      address = addressCount;
+    }
     if ('refused' in address) {
       // Never checked, so not a guess on this card.
       await limiters[subject.limiter].reward(subject.key, 1);

@@ -1,8 +1,8 @@
 // src/security/throttle.ts and the store's writes (issue 18): before the
-// check, the card's count and then the address's, one after the other (the
-// address is never spent on a card that is locked); after the check, both
-// writes at once, so a sign-in waits for one round of store writes, not two,
-// and a store that commits the writes of one moment together commits once.
+// check, the card's count and the address's at once (a locked card gives
+// the address its point back); after the check, both writes at once, so a
+// sign-in waits for two rounds of store writes, not four, and a store that
+// commits the writes of one moment together commits twice.
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { describe, expect, it } from 'vitest';
 import { Throttle } from '../../../src/security/throttle.ts';
@@ -50,13 +50,29 @@ function slowStore() {
 }
 
 describe('throttle: store writes per attempt', () => {
-  it('counts card then address before the check, one after the other', async () => {
+  it('counts card and address before the check, at once', async () => {
     const { store, writes, close } = slowStore();
     const throttle = new Throttle(store, CONFIG);
     const decision = await throttle.attempt({ card: 'c', address: 'a' });
     expect(decision.kind).toBe('go');
-    expect(writes.log).toEqual(['consume throttle_card', 'consume throttle_address']);
-    expect(writes.most).toBe(1);
+    expect(writes.log.sort()).toEqual(['consume throttle_address', 'consume throttle_card']);
+    expect(writes.most).toBe(2);
+    await close();
+  });
+
+  it('does not spend the address on a locked card: its point comes back', async () => {
+    const { store, close } = slowStore();
+    const throttle = new Throttle(store, CONFIG);
+    for (let i = 0; i < CONFIG.card.lockAfter; i++) await throttle.attempt({ card: 'c', address: `other-${i}` });
+    const locked = await throttle.attempt({ card: 'c', address: 'a' });
+    expect(locked).toMatchObject({ kind: 'locked', scope: 'card' });
+    const limiter = await store.limiter({
+      keyPrefix: 'throttle_address',
+      points: 30,
+      duration: 900,
+      blockDuration: 900,
+    });
+    expect((await limiter.get('a'))?.consumedPoints ?? 0).toBe(0);
     await close();
   });
 
