@@ -180,6 +180,67 @@ export async function measureRows(
   return all;
 }
 
+// Paired rounds (`npm run bench paired`): every row's provider started at
+// once, then `rounds` times, for each concurrency, each row in turn for the
+// same number of sign-ins, so that each ratio to bare compares runs seconds
+// apart, not minutes (a shared machine's speed drifts by 20-30% over
+// minutes, which unpaired rows read as a difference between providers).
+// Prints each round, then the median per row and concurrency.
+export async function measurePaired(
+  rows: readonly CompareRow[],
+  setup: ScenarioSetup,
+  concurrency: readonly number[],
+  limits: { count: number; seconds: number },
+  rounds: number,
+  print: (m: Measured, round: number) => void,
+): Promise<Map<string, Measured[]>> {
+  const dir = mkdtempSync(join(tmpdir(), 'patronym-bench-paired-'));
+  const backend = () => (setup.backendPids?.() ?? []).reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const all = new Map<string, Measured[]>();
+  const served: Served[] = [];
+  try {
+    for (const row of rows) served.push(await serve(await row.serve(await freePort()), dir));
+    const drive = (s: Served, c: number, l: { count: number; seconds: number }) =>
+      driveLoad(
+        { origins: [s.origin], issuer: s.origin, client: CLIENT, cards: setup.cards, concurrency: c, ...l },
+        dir,
+      );
+    for (const s of served) await drive(s, 4, { count: 60, seconds: 20 });
+    for (let round = 1; round <= rounds; round++) {
+      for (const c of concurrency) {
+        for (const [i, row] of rows.entries()) {
+          const s = served[i] as Served;
+          const pid = s.child.pid as number;
+          const providerCpu = () => (s.family ? familyCpuMs(pid) : cpuMs(pid));
+          const before = { provider: providerCpu(), backend: backend() };
+          const result = await drive(s, c, limits);
+          const m: Measured = {
+            name: row.name,
+            result,
+            providerMs: providerCpu() - before.provider,
+            backendMs: backend() - before.backend,
+            postgresMs: 0,
+            rssMiB: s.family ? family(pid).reduce((sum, p) => sum + peakRssMiB(p), 0) : peakRssMiB(pid),
+          };
+          const k = `${row.name}\u0000${c}`;
+          all.set(k, [...(all.get(k) ?? []), m]);
+          print(m, round);
+        }
+      }
+    }
+  } finally {
+    for (const s of served) await stopServed(s);
+    removeDir(dir);
+  }
+  return all;
+}
+
+// The run whose CPU per sign-in is the median of a row's rounds.
+export function medianRun(runs: readonly Measured[]): Measured {
+  const per = (m: Measured) => m.providerMs / (m.result.logins || 1);
+  return [...runs].sort((a, b) => per(a) - per(b))[Math.floor((runs.length - 1) / 2)] as Measured;
+}
+
 // ---- the table ----
 
 export const COMPARE_HEADER =

@@ -16,6 +16,7 @@
 //   npm run bench expired              bare, and Patronym's stores empty and pre-filled
 //   npm run bench workers              bare, and main.ts as one process and as 2 workers
 //   npm run bench sqlite               bare, and Patronym on an empty SQLite store (the quick check)
+//   npm run bench paired               bare and Patronym on SQLite in BENCH_ROUNDS (5) paired rounds, medians
 //   npm run bench soak                 SOAK_MINUTES (30) of load, RSS and store size each minute
 //
 // BENCH_COUNT and BENCH_SECONDS bound each row, BENCH_CONCURRENCY (1,8,32) picks the levels; BENCH_CPU_PROF=<dir> has the
@@ -24,7 +25,15 @@ import { cpus } from 'node:os';
 import type { ConfigInput } from '../src/config/schema.ts';
 import { removeDir, startBroker, vendor } from '../test/support/broker.ts';
 import { type Postgres, postgresAvailable, startPostgres } from '../test/support/postgres.ts';
-import { COMPARE_HEADER, formatCompare, ldapRows, type Measured, measureRows } from './compare.ts';
+import {
+  COMPARE_HEADER,
+  formatCompare,
+  ldapRows,
+  type Measured,
+  measurePaired,
+  measureRows,
+  medianRun,
+} from './compare.ts';
 import { benchConfig } from './config.ts';
 import { instancesBench } from './instances.ts';
 import { formatRow, HEADER, loginLoad } from './login-load.ts';
@@ -53,11 +62,14 @@ const COMPARE_SETS: Record<string, (name: string) => boolean> = {
   workers: (name) => name.startsWith('bare') || name.includes('main.ts'),
   sqlite: (name) => name.startsWith('bare') || name === 'patronym sqlite',
 };
+// Only when asked for: bare and Patronym on SQLite in paired rounds.
+const withPaired = wanted.includes('paired');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const compareSets = wanted.length === 0 ? ['compare'] : wanted.filter((w) => w in COMPARE_SETS);
 const withCompare = compareSets.length > 0;
 // Only when asked for: it runs for SOAK_MINUTES (default 30).
 const withSoak = wanted.includes('soak');
-if (selected.length === 0 && !withInstances && !withConfig && !withCompare && !withSoak) {
+if (selected.length === 0 && !withInstances && !withConfig && !withCompare && !withSoak && !withPaired) {
   process.stderr.write(
     `bench: no such scenario; choose from ${rows.map(([n]) => n).join(', ')}, ${Object.keys(COMPARE_SETS).join(', ')}, instances, config, soak\n`,
   );
@@ -87,6 +99,33 @@ async function compare(wantedRow: (name: string) => boolean): Promise<void> {
     await setup.teardown?.();
   }
 }
+// Bare and Patronym (SQLite) in paired rounds: each round runs both at
+// each concurrency, seconds apart; the table is the median round of each.
+async function paired(): Promise<void> {
+  const setup = await (scenarios.ldap as Scenario)();
+  const rows = ldapRows(setup, undefined).filter((r) => r.name.startsWith('bare') || r.name === 'patronym sqlite');
+  process.stdout.write(
+    `\nThe LDAP scenario, bare and Patronym on SQLite in ${ROUNDS} paired rounds\n${COMPARE_HEADER}\n`,
+  );
+  const bare = new Map<number, Measured>();
+  try {
+    const runs = await measurePaired(rows, setup, CONCURRENCY, LIMITS, ROUNDS, (m, round) => {
+      if (m.name.startsWith('bare')) bare.set(m.result.concurrency, m);
+      process.stdout.write(`${formatCompare({ ...m, name: `${m.name} #${round}` }, bare.get(m.result.concurrency))}\n`);
+    });
+    process.stdout.write(
+      `\nMedian round (by CPU per sign-in) of each row; ratios between the medians\n${COMPARE_HEADER}\n`,
+    );
+    for (const c of CONCURRENCY) {
+      const median = (name: string) => medianRun(runs.get(`${name}\u0000${c}`) ?? []);
+      const bareMedian = median('bare oidc-provider');
+      for (const row of rows) process.stdout.write(`${formatCompare(median(row.name), bareMedian)}\n`);
+    }
+  } finally {
+    await setup.teardown?.();
+  }
+}
+
 const postgres = async (): Promise<Postgres> => {
   if (!postgresAvailable()) throw new Error('bench: PostgreSQL rows need Debian’s postgresql package');
   pg ??= await startPostgres();
@@ -98,6 +137,7 @@ process.stdout.write(
     `at most ${LIMITS.count} sign-ins or ${LIMITS.seconds} s per row\n`,
 );
 try {
+  if (withPaired) await paired();
   if (withCompare) await compare((name) => compareSets.some((set) => COMPARE_SETS[set]?.(name)));
   if (selected.length > 0) process.stdout.write(`\n${HEADER}  store ms  store %  calls\n`);
   for (const [name, scenario, kind] of selected) {
