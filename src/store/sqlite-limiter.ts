@@ -45,34 +45,113 @@ export function limiterStatements(db: Database.Database) {
 
 export type LimiterStatements = ReturnType<typeof limiterStatements>;
 
+// Under the store's write-behind (one process owns the file): what comes
+// after a check, a reward (points given back) or a delete (a count started
+// again), is held here, by counter key in order, and written with the
+// store's next flush (sqlite.ts). Both only lower a count: a crash that
+// loses them leaves counts higher than they should be, never lower. Any
+// other use of a key (a consume, a read) first writes what is held for it,
+// in the same transaction, so the counts it sees are exact.
+type Deferred = { op: 'add'; points: number; expire: number | null; now: number } | { op: 'delete' };
+
+export class DeferredCounts {
+  readonly #held = new Map<string, Deferred[]>();
+  readonly #statements: LimiterStatements;
+
+  constructor(statements: LimiterStatements) {
+    this.#statements = statements;
+  }
+
+  hold(key: string, change: Deferred): void {
+    const list = this.#held.get(key);
+    if (list) list.push(change);
+    else this.#held.set(key, [change]);
+  }
+
+  // Inside an open transaction: writes what is held for one key.
+  writeKey(key: string): void {
+    const list = this.#held.get(key);
+    if (!list) return;
+    this.#held.delete(key);
+    for (const change of list) {
+      if (change.op === 'delete') this.#statements.delete.run(key);
+      else this.#statements.add.get(key, change.points, change.expire, change.now, change.now);
+    }
+  }
+
+  // Inside an open transaction: writes everything held.
+  writeAll(): void {
+    for (const key of [...this.#held.keys()]) this.writeKey(key);
+  }
+
+  get size(): number {
+    return this.#held.size;
+  }
+}
+
 export class SqliteLimiter extends RateLimiterSQLite {
   readonly #statements: LimiterStatements;
   readonly #group: GroupCommit;
+  readonly #deferred: DeferredCounts | undefined;
+  readonly #held: (() => void) | undefined;
 
-  constructor(db: Database.Database, options: LimiterOptions, statements: LimiterStatements, group: GroupCommit) {
+  constructor(
+    db: Database.Database,
+    options: LimiterOptions,
+    statements: LimiterStatements,
+    group: GroupCommit,
+    // Write-behind: where rewards and deletes wait, and what to call when
+    // one was held (schedules the store's flush).
+    deferred?: { counts: DeferredCounts; held: () => void },
+  ) {
     // tableCreated: limiterStatements made it; the library's constructor
     // then touches the handle no more.
     super({ ...options, storeClient: db, storeType: 'better-sqlite3', tableName: LIMITER_TABLE, tableCreated: true });
     this.#statements = statements;
     this.#group = group;
+    this.#deferred = deferred?.counts;
+    this.#held = deferred?.held;
   }
 
   // Wall clock, as the library counts (Date.now throughout).
   _upsert(key: string, points: number, msDuration: number, forceExpire = false): Promise<Counter | undefined> {
     const now = Date.now();
     const expire = msDuration > 0 ? now + msDuration : null;
-    return this.#group.write(() =>
-      forceExpire
+    const deferred = this.#deferred;
+    if (deferred && points < 0 && !forceExpire) {
+      deferred.hold(key, { op: 'add', points, expire, now });
+      this.#held?.();
+      // What the count will be (the library makes its answer of it).
+      const current = this.#group.patiently(() => this.#statements.get.get(key, now));
+      return Promise.resolve({ points: (current?.points ?? 0) + points, expire: current?.expire ?? expire });
+    }
+    return this.#group.write(() => {
+      deferred?.writeKey(key);
+      return forceExpire
         ? this.#statements.set.get(key, points, expire)
-        : this.#statements.add.get(key, points, expire, now, now),
-    );
+        : this.#statements.add.get(key, points, expire, now, now);
+    });
   }
 
   async _get(key: string): Promise<Counter | null> {
+    const deferred = this.#deferred;
+    if (deferred?.size) {
+      return this.#group.write(() => {
+        deferred.writeKey(key);
+        return this.#statements.get.get(key, Date.now()) ?? null;
+      });
+    }
     return this.#group.read(() => this.#statements.get.get(key, Date.now()) ?? null);
   }
 
   _delete(key: string): Promise<boolean> {
+    const deferred = this.#deferred;
+    if (deferred) {
+      const had = this.#group.patiently(() => this.#statements.get.get(key, 0)) !== undefined;
+      deferred.hold(key, { op: 'delete' });
+      this.#held?.();
+      return Promise.resolve(had);
+    }
     return this.#group.write(() => this.#statements.delete.run(key).changes > 0);
   }
 }

@@ -6,7 +6,13 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { GroupCommit } from './sqlite-group-commit.ts';
-import { LIMITER_TABLE, type LimiterStatements, limiterStatements, SqliteLimiter } from './sqlite-limiter.ts';
+import {
+  DeferredCounts,
+  LIMITER_TABLE,
+  type LimiterStatements,
+  limiterStatements,
+  SqliteLimiter,
+} from './sqlite-limiter.ts';
 import {
   type DumpedRecord,
   epochSeconds,
@@ -118,6 +124,8 @@ export class SqliteStore implements Store {
   readonly #pendingMs: number;
   #flushTimer: NodeJS.Timeout | undefined;
   readonly #onError: ((error: unknown) => void) | undefined;
+  // Write-behind of the limiters' rewards and deletes (sqlite-limiter.ts).
+  readonly #counts: DeferredCounts | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
@@ -141,6 +149,7 @@ export class SqliteStore implements Store {
     this.#db.pragma('secure_delete = ON');
     this.#migrate();
     this.#limiterStmt = limiterStatements(this.#db);
+    this.#counts = this.#pending ? new DeferredCounts(this.#limiterStmt) : undefined;
     // Last: from here on the handle never busy-waits (sqlite-group-commit.ts).
     this.#group = new GroupCommit(this.#db);
     const live = '(expires_at IS NULL OR expires_at > @now)';
@@ -256,7 +265,11 @@ export class SqliteStore implements Store {
   #hold(row: RowValues): void {
     const pending = this.#pending as Map<string, RowValues>;
     pending.set(key(row.model, row.id), row);
-    if (pending.size >= WRITE_BEHIND_MAX) {
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if ((this.#pending?.size ?? 0) + (this.#counts?.size ?? 0) >= WRITE_BEHIND_MAX) {
       this.#flushInBackground();
     } else if (!this.#flushTimer) {
       this.#flushTimer = setTimeout(() => this.#flushInBackground(), this.#pendingMs);
@@ -292,12 +305,16 @@ export class SqliteStore implements Store {
       this.#flushTimer = undefined;
     }
     const pending = this.#pending;
-    if (!pending || pending.size === 0) return Promise.resolve();
+    const counts = this.#counts;
+    if (!pending || (pending.size === 0 && !counts?.size)) return Promise.resolve();
     const rows = [...pending.values()];
     pending.clear();
     const now = this.#now();
     const written = this.#group.write(() => {
       for (const row of rows) if (row.expiresAt === null || row.expiresAt > now) this.#stmt.upsert.run(row);
+      // Lost with the transaction if it fails: only counts that would have
+      // gone down (see DeferredCounts).
+      counts?.writeAll();
     });
     return written.catch((error: unknown) => {
       for (const row of rows) {
@@ -484,7 +501,8 @@ export class SqliteStore implements Store {
   // shares the counts, and a count is consumed atomically, across processes
   // too.
   async limiter(options: LimiterOptions): Promise<RateLimiterAbstract> {
-    return new SqliteLimiter(this.#db, options, this.#limiterStmt, this.#group);
+    const deferred = this.#counts && { counts: this.#counts, held: () => this.#schedule() };
+    return new SqliteLimiter(this.#db, options, this.#limiterStmt, this.#group, deferred);
   }
 
   async sweep(): Promise<Record<string, number>> {

@@ -130,3 +130,39 @@ describe('sqlite write-behind', () => {
     await close();
   });
 });
+
+describe('sqlite write-behind: the limiters', () => {
+  const options = { keyPrefix: 'wb', points: 5, duration: 900, blockDuration: 900 };
+
+  it('holds rewards and deletes; a consume of the key sees them; the flush writes them', async () => {
+    const statements: string[] = [];
+    const { store, file, close } = open((sql) => statements.push(sql));
+    const limiter = await store.limiter(options);
+    const other = await file.limiter(options);
+    for (let i = 0; i < 3; i++) await limiter.consume('k');
+    await limiter.reward('k', 1);
+    // Another handle (a restart after a crash) still sees 3: higher, never lower.
+    expect((await other.get('k'))?.consumedPoints).toBe(3);
+    // This process sees 2 + 1.
+    expect((await limiter.consume('k')).consumedPoints).toBe(3);
+    await limiter.delete('k');
+    expect((await other.get('k'))?.consumedPoints).toBe(3);
+    expect(await limiter.get('k')).toBeNull();
+    await limiter.consume('j');
+    await limiter.delete('j');
+    await store.flushPending();
+    expect(await other.get('j')).toBeNull();
+    expect(statements.some((s) => /^DELETE FROM limiter_counters/.test(s))).toBe(true);
+    await close();
+  });
+
+  it('of 200 concurrent consumes after a held reward, exactly the allowed number pass', async () => {
+    const { store, close } = open();
+    const limiter = await store.limiter(options);
+    await limiter.consume('k');
+    await limiter.reward('k', 1);
+    const results = await Promise.allSettled(Array.from({ length: 200 }, () => limiter.consume('k')));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(options.points);
+    await close();
+  });
+});
