@@ -4,13 +4,15 @@
 // sign-in form → POST card + PIN → code → token with client_secret_basic →
 // ID token verified → userinfo) at a given concurrency, bounded in count
 // and time, against one or more loopback origins, and prints one line of
-// JSON: the result and its own CPU time.
+// JSON: the result and its own CPU time. Its requests go through node:http
+// with keep-alive (bench/walk.ts says why not fetch).
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, realpathSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { formField } from '../test/support/broker.ts';
 import { type LoadResult, percentile } from './login-load.ts';
-import { browserWalk } from './walk.ts';
+import { browserWalk, send } from './walk.ts';
 
 export interface DriveOptions {
   origins: string[];
@@ -33,8 +35,11 @@ interface Endpoints {
   jwks: JwksFn;
 }
 
-async function discover(origin: string): Promise<Endpoints> {
-  const meta = (await (await fetch(`${origin}/.well-known/openid-configuration`)).json()) as Record<string, string>;
+async function discover(origin: string, agent: Agent): Promise<Endpoints> {
+  const meta = JSON.parse((await send(`${origin}/.well-known/openid-configuration`, {}, agent)).body) as Record<
+    string,
+    string
+  >;
   const path = (url: string | undefined) => new URL(url ?? '').pathname;
   return {
     token: path(meta.token_endpoint),
@@ -43,7 +48,14 @@ async function discover(origin: string): Promise<Endpoints> {
   };
 }
 
-async function signIn(o: DriveOptions, origin: string, card: string, pin: string, e: Endpoints): Promise<void> {
+async function signIn(
+  o: DriveOptions,
+  origin: string,
+  card: string,
+  pin: string,
+  e: Endpoints,
+  agent: Agent,
+): Promise<void> {
   const verifier = randomBytes(32).toString('base64url');
   const nonce = randomBytes(16).toString('base64url');
   const query = new URLSearchParams({
@@ -56,7 +68,7 @@ async function signIn(o: DriveOptions, origin: string, card: string, pin: string
     state: randomBytes(8).toString('base64url'),
     nonce,
   });
-  const walk = browserWalk(origin, o.client.redirect);
+  const walk = browserWalk(origin, o.client.redirect, agent);
   const page = await walk(`${origin}/auth?${query}`);
   const action = /action="([^"]+)"/.exec(page.body)?.[1];
   if (!action) throw new Error(`no form (status ${page.status})`);
@@ -67,25 +79,33 @@ async function signIn(o: DriveOptions, origin: string, card: string, pin: string
   });
   if (!done.code) throw new Error(`no code (status ${done.status})`);
   const basic = Buffer.from(`${encodeURIComponent(o.client.id)}:${encodeURIComponent(o.client.secret)}`);
-  const token = await fetch(`${origin}${e.token}`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${basic.toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
+  const token = await send(
+    `${origin}${e.token}`,
+    {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${basic.toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: done.code,
+        redirect_uri: o.client.redirect,
+        code_verifier: verifier,
+      }).toString(),
     },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: done.code,
-      redirect_uri: o.client.redirect,
-      code_verifier: verifier,
-    }).toString(),
-  });
-  const body = (await token.json()) as { id_token?: string; access_token?: string };
+    agent,
+  );
+  const body = JSON.parse(token.body) as { id_token?: string; access_token?: string };
   if (!body.id_token || !body.access_token) throw new Error(`token ${token.status}`);
   const { payload } = await jwtVerify(body.id_token, e.jwks, { issuer: o.issuer, audience: o.client.id });
   if (payload.nonce !== nonce) throw new Error('id token: wrong nonce');
-  const userinfo = await fetch(`${origin}${e.userinfo}`, { headers: { authorization: `Bearer ${body.access_token}` } });
-  const claims = (await userinfo.json()) as { sub?: string };
+  const userinfo = await send(
+    `${origin}${e.userinfo}`,
+    { headers: { authorization: `Bearer ${body.access_token}` } },
+    agent,
+  );
+  const claims = JSON.parse(userinfo.body) as { sub?: string };
   if (claims.sub !== payload.sub) throw new Error(`userinfo ${userinfo.status}`);
 }
 
@@ -93,7 +113,9 @@ type JwksFn = ReturnType<typeof createRemoteJWKSet>;
 
 async function drive(o: DriveOptions): Promise<DriveResult> {
   const cpu = process.cpuUsage();
-  const endpoints = await discover(o.origins[0] as string);
+  // One connection per worker and origin, kept open between sign-ins.
+  const agent = new Agent({ keepAlive: true, maxSockets: o.concurrency });
+  const endpoints = await discover(o.origins[0] as string, agent);
   const latencies: number[] = [];
   let failures = 0;
   let firstFailure: string | undefined;
@@ -106,7 +128,7 @@ async function drive(o: DriveOptions): Promise<DriveResult> {
       const { card, pin } = o.cards[n % o.cards.length] as { card: string; pin: string };
       const t0 = performance.now();
       try {
-        await signIn(o, o.origins[n % o.origins.length] as string, card, pin, endpoints);
+        await signIn(o, o.origins[n % o.origins.length] as string, card, pin, endpoints, agent);
         latencies.push(performance.now() - t0);
       } catch (error) {
         failures++;
@@ -115,6 +137,7 @@ async function drive(o: DriveOptions): Promise<DriveResult> {
     }
   };
   await Promise.all(Array.from({ length: o.concurrency }, worker));
+  agent.destroy();
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const used = process.cpuUsage(cpu);

@@ -1,21 +1,91 @@
 // A browser without a browser for the load generators: a cookie jar and a
 // walk that follows redirects on the broker's origin until the vendor's
 // callback (the code) or a page (its body).
-import { browserFetch, CookieJar } from '../test/support/broker.ts';
+//
+// Requests go through node:http rather than fetch: undici's fetch costs the
+// generator several milliseconds of CPU per sign-in (its headers, streams
+// and Response objects), as much as the broker it measures, and on a small
+// machine that CPU is taken from the processes under test. Every response
+// body is still read to its end, as a browser would.
+import { Agent, type IncomingHttpHeaders, request } from 'node:http';
 
-export type Walk = (url: string, init?: RequestInit) => Promise<{ code: string; body: string; status?: number }>;
+export interface Send {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
 
-export function browserWalk(origin: string, redirect: string): Walk {
-  const jar = new CookieJar();
-  const get = (url: string, init: RequestInit = {}) => browserFetch(jar, url, init);
-  return async (url, init) => {
-    let response = await get(url, init);
-    for (let hop = 0; hop < 10 && response.status >= 300 && response.status < 400; hop++) {
-      const location = new URL(response.headers.get('location') ?? '', origin);
-      await response.arrayBuffer();
-      if (location.href.startsWith(redirect)) return { code: location.searchParams.get('code') ?? '', body: '' };
-      response = await get(`${origin}${location.pathname}${location.search}`);
+export interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+// Keep-alive, so that a sign-in's requests do not each open a connection.
+// Without maxSockets the pool grows to the number of requests in flight,
+// which is the caller's concurrency; bench/drive.ts passes its own agent
+// bounded by it.
+const sharedAgent = new Agent({ keepAlive: true });
+
+export function send(url: string, init: Send = {}, agent: Agent = sharedAgent): Promise<Reply> {
+  const headers: Record<string, string | number> = { ...init.headers };
+  if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: init.method ?? 'GET', headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
+// The cookies as name=value pairs, as test/support/broker.ts's CookieJar
+// keeps them: path, domain and expiry in the future are not looked at, the
+// broker's cookies all being for its one origin and the sign-in short; a
+// cookie set empty or expired in 1970 (how koa clears one) is dropped.
+class Jar {
+  readonly cookies = new Map<string, string>();
+  store(headers: IncomingHttpHeaders): void {
+    for (const header of headers['set-cookie'] ?? []) {
+      const semicolon = header.indexOf(';');
+      const pair = semicolon < 0 ? header : header.slice(0, semicolon);
+      const eq = pair.indexOf('=');
+      if (eq < 0) continue;
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(header)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
     }
-    return { code: '', body: await response.text(), status: response.status };
+  }
+  header(): string {
+    let header = '';
+    for (const [name, value] of this.cookies) header += `${header ? '; ' : ''}${name}=${value}`;
+    return header;
+  }
+}
+
+export type Walk = (url: string, init?: Send) => Promise<{ code: string; body: string; status?: number }>;
+
+export function browserWalk(origin: string, redirect: string, agent: Agent = sharedAgent): Walk {
+  const jar = new Jar();
+  const get = async (url: string, init: Send = {}) => {
+    const cookie = jar.header();
+    const reply = await send(url, cookie ? { ...init, headers: { ...init.headers, cookie } } : init, agent);
+    jar.store(reply.headers);
+    return reply;
+  };
+  return async (url, init) => {
+    let reply = await get(url, init);
+    for (let hop = 0; hop < 10 && reply.status >= 300 && reply.status < 400; hop++) {
+      const location = new URL(reply.headers.location ?? '', origin);
+      if (location.href.startsWith(redirect)) return { code: location.searchParams.get('code') ?? '', body: '' };
+      reply = await get(`${origin}${location.pathname}${location.search}`);
+    }
+    return { code: '', body: reply.body, status: reply.status };
   };
 }
