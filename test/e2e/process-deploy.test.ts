@@ -134,6 +134,19 @@ describe('deploy/Dockerfile', () => {
     }
   });
 
+  it('holds the broker’s memory as the systemd unit does (the same heap limit, two malloc arenas)', () => {
+    const env = instructions
+      .filter((i) => i.name === 'ENV')
+      .map((i) => i.args)
+      .join(' ');
+    const unit = read('patronym.service');
+    const heap = /NODE_OPTIONS=(--max-old-space-size=\d+)/.exec(unit)?.[1];
+    expect(heap).toBeDefined();
+    expect(env).toContain(`NODE_OPTIONS=${heap}`);
+    expect(unit).toMatch(/^Environment=MALLOC_ARENA_MAX=2$/m);
+    expect(env).toContain('MALLOC_ARENA_MAX=2');
+  });
+
   it('installs from the lock file without dev tools and runs unprivileged', () => {
     const runs = instructions.filter((i) => i.name === 'RUN').map((i) => i.args);
     expect(runs.some((r) => r.includes('npm ci --omit=dev'))).toBe(true);
