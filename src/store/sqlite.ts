@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { GroupCommit } from './sqlite-group-commit.ts';
+import { HeldRecords, type HeldRow, heldKey as key } from './sqlite-held.ts';
 import {
   DeferredCounts,
   LIMITER_TABLE,
@@ -51,16 +52,7 @@ interface IdRow extends Row {
 }
 
 // A record as the upsert statement writes it.
-interface RowValues {
-  model: string;
-  id: string;
-  payload: string;
-  grantId: string | null;
-  uid: string | null;
-  userCode: string | null;
-  accountId: string | null;
-  expiresAt: number | null; // epoch ms
-}
+type RowValues = HeldRow;
 
 // Write-behind (issue 18): oidc-provider's records of sign-ins (an
 // Interaction lives for the seconds a patron types; a code for the
@@ -98,8 +90,6 @@ const WRITE_BEHIND_MAX = 5000;
 // large backlog, and no batch's rows are held in memory at once.
 const SWEEP_BATCH = 500;
 
-const key = (model: string, id: string): string => `${model}\u0000${id}`;
-
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
 export interface SqliteStoreOptions extends StoreOptions {
@@ -120,7 +110,7 @@ export class SqliteStore implements Store {
   readonly #limiterStmt: LimiterStatements;
   // Write-behind: records not yet in the file, by model and id (newest
   // wins); undefined when write-behind is off.
-  readonly #pending: Map<string, RowValues> | undefined;
+  readonly #pending: HeldRecords | undefined;
   readonly #pendingMs: number;
   #flushTimer: NodeJS.Timeout | undefined;
   readonly #onError: ((error: unknown) => void) | undefined;
@@ -129,7 +119,7 @@ export class SqliteStore implements Store {
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
-    this.#pending = options.writeBehind ? new Map() : undefined;
+    this.#pending = options.writeBehind ? new HeldRecords() : undefined;
     this.#pendingMs = typeof options.writeBehind === 'object' ? options.writeBehind.ms : WRITE_BEHIND_MS;
     this.#onError = options.onError;
     if (path !== ':memory:') {
@@ -263,8 +253,7 @@ export class SqliteStore implements Store {
   }
 
   #hold(row: RowValues): void {
-    const pending = this.#pending as Map<string, RowValues>;
-    pending.set(key(row.model, row.id), row);
+    this.#pending?.set(key(row.model, row.id), row);
     this.#schedule();
   }
 
@@ -307,26 +296,27 @@ export class SqliteStore implements Store {
     const pending = this.#pending;
     const counts = this.#counts;
     if (!pending || (pending.size === 0 && !counts?.size)) return Promise.resolve();
-    const rows = [...pending.values()];
-    pending.clear();
-    const now = this.#now();
+    const { batch, done } = pending.take();
+    // The batch as it is when the transaction runs (records dropped or
+    // replaced meanwhile are left out: sqlite-held.ts).
     const written = this.#group.write(() => {
-      for (const row of rows) if (row.expiresAt === null || row.expiresAt > now) this.#stmt.upsert.run(row);
+      const now = this.#now();
+      for (const row of batch.values()) if (row.expiresAt === null || row.expiresAt > now) this.#stmt.upsert.run(row);
       // Lost with the transaction if it fails: only counts that would have
       // gone down (see DeferredCounts).
       counts?.writeAll();
     });
-    return written.catch((error: unknown) => {
-      for (const row of rows) {
-        const k = key(row.model, row.id);
-        if (!pending.has(k)) pending.set(k, row);
-      }
-      if (!this.#flushTimer && this.#db.open) {
-        this.#flushTimer = setTimeout(() => this.#flushInBackground(), this.#pendingMs);
-        this.#flushTimer.unref();
-      }
-      throw error;
-    });
+    return written.then(
+      () => done(false),
+      (error: unknown) => {
+        done(true);
+        if (!this.#flushTimer && this.#db.open) {
+          this.#flushTimer = setTimeout(() => this.#flushInBackground(), this.#pendingMs);
+          this.#flushTimer.unref();
+        }
+        throw error;
+      },
+    );
   }
 
   update(
@@ -339,6 +329,18 @@ export class SqliteStore implements Store {
     // read, so another process on the same file cannot slip a write in
     // between, and nothing in this one runs between read and write. If
     // `change` throws, nothing was written.
+    const held = this.#buffered(model) ? this.#held(model, id) : undefined;
+    if (held) {
+      // The newest copy is held: changed and held again at once (nothing else
+      // runs in between in this process, the file's one writer).
+      try {
+        const payload = change(held === 'expired' ? undefined : (JSON.parse(held.payload) as Payload));
+        this.#hold(this.#row(model, id, payload, expiresIn));
+        return Promise.resolve(payload);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     return this.#group.write(() => {
       const payload = change(this.#parse(this.#stmt.find.get({ model, id, now: this.#now() })));
       this.#write(model, id, payload, expiresIn);
@@ -380,7 +382,7 @@ export class SqliteStore implements Store {
   #heldWhere(model: string, match: (row: RowValues) => boolean): Payload | undefined {
     if (!this.#buffered(model)) return undefined;
     const now = this.#now();
-    for (const row of (this.#pending as Map<string, RowValues>).values()) {
+    for (const [, row] of (this.#pending as HeldRecords).rows()) {
       if (row.model === model && match(row) && (row.expiresAt === null || row.expiresAt > now)) {
         return JSON.parse(row.payload) as Payload;
       }
@@ -389,7 +391,7 @@ export class SqliteStore implements Store {
   }
 
   #unlessHeld(model: string, row: IdRow | undefined): Payload | undefined {
-    if (!row || this.#pending?.has(key(model, row.id))) return undefined;
+    if (!row || this.#pending?.get(key(model, row.id))) return undefined;
     return JSON.parse(row.payload) as Payload;
   }
 
@@ -434,7 +436,8 @@ export class SqliteStore implements Store {
   }
 
   revokeByGrantId(grantId: string): Promise<void> {
-    if (this.#pending) for (const [k, row] of this.#pending) if (row.grantId === grantId) this.#pending.delete(k);
+    const pending = this.#pending;
+    if (pending) for (const [k, row] of pending.rows()) if (row.grantId === grantId) pending.delete(k);
     return this.#group.write(() => {
       this.#stmt.revoke.run({ grantId });
     });
@@ -509,10 +512,11 @@ export class SqliteStore implements Store {
     const removed: Record<string, number> = {};
     const now = this.#now();
     // Held records that expired before they were written: dropped here.
-    if (this.#pending) {
-      for (const [k, row] of this.#pending) {
+    const pending = this.#pending;
+    if (pending) {
+      for (const [k, row] of pending.rows()) {
         if (row.expiresAt !== null && row.expiresAt <= now) {
-          this.#pending.delete(k);
+          pending.delete(k);
           removed[row.model] = (removed[row.model] ?? 0) + 1;
         }
       }

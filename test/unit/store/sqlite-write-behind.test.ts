@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite.ts';
 
@@ -108,6 +109,42 @@ describe('sqlite write-behind', () => {
     expect(await store.find('AccessToken', 't2')).toBeUndefined();
     await store.flushPending();
     expect(await file.find('AccessToken', 't3')).toBeUndefined();
+    await close();
+  });
+
+  it('a flush waiting for the write lock (a CLI run holds it): records stay readable, and one dropped meanwhile is not written', async () => {
+    const path = join(dir, `wb-${n++}.sqlite`);
+    const store = new SqliteStore(path, { writeBehind: { ms: 60_000 } });
+    await store.upsert('Session', 's1', { v: 1 }, 600);
+    await store.upsert('Interaction', 'i1', { v: 1 }, 600);
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    const flushed = store.flushPending();
+    expect(await store.find('Session', 's1')).toEqual({ v: 1 });
+    expect(await store.find('Interaction', 'i1')).toEqual({ v: 1 });
+    await store.destroy('Interaction', 'i1');
+    await store.upsert('Session', 's1', { v: 2 }, 600);
+    other.exec('COMMIT');
+    await flushed;
+    other.close();
+    const file = new SqliteStore(path);
+    expect(await file.find('Interaction', 'i1')).toBeUndefined();
+    // The newer copy is held still (not the flushed batch's): written next.
+    expect(await store.find('Session', 's1')).toEqual({ v: 2 });
+    await store.flushPending();
+    expect(await file.find('Session', 's1')).toEqual({ v: 2 });
+    await Promise.all([store.close(), file.close()]);
+  });
+
+  it('updates a held record from its held copy, not from the older one in the file', async () => {
+    const { store, file, close } = open();
+    await store.upsert('Grant', 'g1', { n: 1 }, 600);
+    await store.flushPending();
+    await store.upsert('Grant', 'g1', { n: 2 }, 600);
+    const updated = await store.update('Grant', 'g1', (current) => ({ n: Number(current?.n) + 1 }), 600);
+    expect(updated).toEqual({ n: 3 });
+    await store.flushPending();
+    expect(await file.find('Grant', 'g1')).toEqual({ n: 3 });
     await close();
   });
 

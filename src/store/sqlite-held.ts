@@ -1,0 +1,81 @@
+// The records SQLite's write-behind holds (sqlite.ts): those not yet handed
+// to a flush (`pending`), and those a flush has taken but not yet committed
+// (`flushing`, oldest first: a flush waiting for the file's write lock, which
+// a `patronym` command in another process may hold for a moment). A record
+// stays readable here until its flush commits, and a flush writes a batch's
+// records as they are when its transaction runs, so a record dropped or
+// replaced meanwhile is not written in its old form.
+
+export interface HeldRow {
+  model: string;
+  id: string;
+  payload: string;
+  grantId: string | null;
+  uid: string | null;
+  userCode: string | null;
+  accountId: string | null;
+  expiresAt: number | null; // epoch ms
+}
+
+export const heldKey = (model: string, id: string): string => `${model}\u0000${id}`;
+
+export class HeldRecords {
+  #pending = new Map<string, HeldRow>();
+  readonly #flushing: Map<string, HeldRow>[] = [];
+
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  // The newest held copy of a record.
+  get(k: string): HeldRow | undefined {
+    const row = this.#pending.get(k);
+    if (row) return row;
+    for (let i = this.#flushing.length - 1; i >= 0; i--) {
+      const flushing = this.#flushing[i]?.get(k);
+      if (flushing) return flushing;
+    }
+    return undefined;
+  }
+
+  // Holds a newer copy: an older one in a batch being flushed is not written.
+  set(k: string, row: HeldRow): void {
+    for (const batch of this.#flushing) batch.delete(k);
+    this.#pending.set(k, row);
+  }
+
+  // Drops every held copy; true if there was one.
+  delete(k: string): boolean {
+    let dropped = this.#pending.delete(k);
+    for (const batch of this.#flushing) dropped = batch.delete(k) || dropped;
+    return dropped;
+  }
+
+  // Every held record once, its newest copy.
+  *rows(): Iterable<[string, HeldRow]> {
+    const seen = new Set<string>();
+    for (const map of [this.#pending, ...[...this.#flushing].reverse()]) {
+      for (const [k, row] of map) {
+        if (seen.has(k)) continue;
+        seen.add(k);
+        yield [k, row];
+      }
+    }
+  }
+
+  // Hands the pending records to a flush; `done` once it has settled.
+  take(): { batch: Map<string, HeldRow>; done(failed: boolean): void } {
+    const batch = this.#pending;
+    this.#pending = new Map();
+    this.#flushing.push(batch);
+    return {
+      batch,
+      done: (failed) => {
+        const at = this.#flushing.indexOf(batch);
+        if (at >= 0) this.#flushing.splice(at, 1);
+        // Not written: held again, unless a newer copy replaced it.
+        if (failed) for (const [k, row] of batch) if (!this.get(k)) this.#pending.set(k, row);
+      },
+    };
+  }
+}
