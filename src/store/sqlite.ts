@@ -58,17 +58,19 @@ type RowValues = HeldRow;
 // Interaction lives for the seconds a patron types; a code for the
 // milliseconds until the vendor redeems it; a session, grant and token for
 // hours) are kept in this process's memory and written to the file together,
-// once a second, in one transaction: a record created and destroyed or
-// consumed within that second (the Interaction and the code of a quick
-// sign-in) never reaches the disk at all. What a crash (kill -9, power
-// loss) can take is the last second of such records: sign-ins in progress
-// start again, a session signs in again. What a crash must not undo is
-// written at once, before the call resolves: a destroy (sign-out, "forget
-// me", a spent Interaction) or a consume (a redeemed code) of a record
-// that is already in the file. Patronym's own records (throttle counters,
-// release log, consent, pseudonym generations, vendors) never wait here.
-// Only for a file one process owns: workers and CLI runs that share the
-// file with a running broker open it without write-behind (registry.ts).
+// once a second, in one transaction: a record created and destroyed within
+// that second (the Interaction of a quick sign-in) never reaches the disk,
+// and a code redeemed within it is written once, consumed (a replay is
+// still caught). What a crash (kill -9, power loss) can take is the last
+// second of such records: sign-ins in progress start again, a session signs
+// in again. What a crash must not undo is written at once, before the call
+// resolves: a destroy (sign-out, "forget me", a spent Interaction) or a
+// consume (a redeemed code) of a record that is already in the file.
+// Patronym's own records (the throttle's counts before a check, release
+// log, consent, pseudonym generations, vendors) never wait here; the
+// throttle's rewards and resets do (sqlite-limiter.ts). Only for a file one
+// process owns: workers and CLI runs that share the file with a running
+// broker open it without write-behind (registry.ts).
 const WRITE_BEHIND_MODELS: ReadonlySet<string> = new Set([
   'Session',
   'Interaction',
