@@ -6,6 +6,7 @@
 // records as they are when its transaction runs, so a record dropped or
 // replaced meanwhile is not written in its old form.
 
+// A record as the upsert statement writes it.
 export interface HeldRow {
   model: string;
   id: string;
@@ -18,6 +19,8 @@ export interface HeldRow {
 }
 
 export const heldKey = (model: string, id: string): string => `${model}\u0000${id}`;
+
+export const isLive = (row: HeldRow, now: number): boolean => row.expiresAt === null || row.expiresAt > now;
 
 export class HeldRecords {
   #pending = new Map<string, HeldRow>();
@@ -51,15 +54,11 @@ export class HeldRecords {
     return dropped;
   }
 
-  // Every held record once, its newest copy.
+  // Every held record once, its newest copy (an older one in a batch being
+  // flushed is passed over).
   *rows(): Iterable<[string, HeldRow]> {
-    const seen = new Set<string>();
-    for (const map of [this.#pending, ...[...this.#flushing].reverse()]) {
-      for (const [k, row] of map) {
-        if (seen.has(k)) continue;
-        seen.add(k);
-        yield [k, row];
-      }
+    for (const map of [this.#pending, ...this.#flushing]) {
+      for (const [k, row] of map) if (this.get(k) === row) yield [k, row];
     }
   }
 

@@ -68,6 +68,23 @@ export class DeferredCounts {
     else this.#held.set(key, [change]);
   }
 
+  has(key: string): boolean {
+    return this.#held.has(key);
+  }
+
+  // A counter as it reads in the file, with what is held for its key applied
+  // (what it will be once written).
+  view(key: string, counter: Counter | undefined): Counter | undefined {
+    let view = counter;
+    for (const change of this.#held.get(key) ?? []) {
+      if (change.op === 'delete') view = undefined;
+      else if (!view || (view.expire !== null && view.expire <= change.now))
+        view = { points: change.points, expire: change.expire };
+      else view = { points: view.points + change.points, expire: view.expire };
+    }
+    return view;
+  }
+
   // Inside an open transaction: writes what is held for one key.
   writeKey(key: string): void {
     const list = this.#held.get(key);
@@ -122,8 +139,7 @@ export class SqliteLimiter extends RateLimiterSQLite {
       deferred.hold(key, { op: 'add', points, expire, now });
       this.#held?.();
       // What the count will be (the library makes its answer of it).
-      const current = this.#group.patiently(() => this.#statements.get.get(key, now));
-      return Promise.resolve({ points: (current?.points ?? 0) + points, expire: current?.expire ?? expire });
+      return Promise.resolve(deferred.view(key, this.#read(key, now)));
     }
     return this.#group.write(() => {
       deferred?.writeKey(key);
@@ -135,7 +151,7 @@ export class SqliteLimiter extends RateLimiterSQLite {
 
   async _get(key: string): Promise<Counter | null> {
     const deferred = this.#deferred;
-    if (deferred?.size) {
+    if (deferred?.has(key)) {
       return this.#group.write(() => {
         deferred.writeKey(key);
         return this.#statements.get.get(key, Date.now()) ?? null;
@@ -144,10 +160,16 @@ export class SqliteLimiter extends RateLimiterSQLite {
     return this.#group.read(() => this.#statements.get.get(key, Date.now()) ?? null);
   }
 
+  // The live counter in the file, read at once.
+  #read(key: string, now: number): Counter | undefined {
+    return this.#group.patiently(() => this.#statements.get.get(key, now));
+  }
+
   _delete(key: string): Promise<boolean> {
     const deferred = this.#deferred;
     if (deferred) {
-      const had = this.#group.patiently(() => this.#statements.get.get(key, 0)) !== undefined;
+      const now = Date.now();
+      const had = deferred.view(key, this.#read(key, now)) !== undefined;
       deferred.hold(key, { op: 'delete' });
       this.#held?.();
       return Promise.resolve(had);

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { GroupCommit } from './sqlite-group-commit.ts';
-import { HeldRecords, type HeldRow, heldKey as key } from './sqlite-held.ts';
+import { HeldRecords, type HeldRow, isLive, heldKey as key } from './sqlite-held.ts';
 import {
   DeferredCounts,
   LIMITER_TABLE,
@@ -50,9 +50,6 @@ interface Row {
 interface IdRow extends Row {
   id: string;
 }
-
-// A record as the upsert statement writes it.
-type RowValues = HeldRow;
 
 // Write-behind (issue 18): oidc-provider's records of sign-ins (an
 // Interaction lives for the seconds a patron types; a code for the
@@ -231,7 +228,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  #row(model: string, id: string, payload: Payload, expiresIn?: number): RowValues {
+  #row(model: string, id: string, payload: Payload, expiresIn?: number): HeldRow {
     return {
       model,
       id,
@@ -254,26 +251,30 @@ export class SqliteStore implements Store {
     return this.#pending !== undefined && WRITE_BEHIND_MODELS.has(model);
   }
 
-  #hold(row: RowValues): void {
+  #hold(row: HeldRow): void {
     this.#pending?.set(key(row.model, row.id), row);
     this.#schedule();
   }
 
   #schedule(): void {
-    if ((this.#pending?.size ?? 0) + (this.#counts?.size ?? 0) >= WRITE_BEHIND_MAX) {
-      this.#flushInBackground();
-    } else if (!this.#flushTimer) {
-      this.#flushTimer = setTimeout(() => this.#flushInBackground(), this.#pendingMs);
-      this.#flushTimer.unref();
-    }
+    if ((this.#pending?.size ?? 0) + (this.#counts?.size ?? 0) >= WRITE_BEHIND_MAX) this.#flushInBackground();
+    else this.#arm();
+  }
+
+  // A flush in a second's time, unless one is already set.
+  #arm(): void {
+    if (this.#flushTimer || !this.#db.open) return;
+    this.#flushTimer = setTimeout(() => this.#flushInBackground(), this.#pendingMs);
+    this.#flushTimer.unref();
   }
 
   // The held record of model and id: undefined when none is held (the file
   // has the newest, if any), 'expired' when the newest has expired (the next
   // flush or sweep drops it; an older copy in the file does not count).
-  #held(model: string, id: string): RowValues | 'expired' | undefined {
+  #held(model: string, id: string): HeldRow | 'expired' | undefined {
+    if (!this.#buffered(model)) return undefined;
     const row = this.#pending?.get(key(model, id));
-    if (row && row.expiresAt !== null && row.expiresAt <= this.#now()) return 'expired';
+    if (row && !isLive(row, this.#now())) return 'expired';
     return row;
   }
 
@@ -303,7 +304,7 @@ export class SqliteStore implements Store {
     // replaced meanwhile are left out: sqlite-held.ts).
     const written = this.#group.write(() => {
       const now = this.#now();
-      for (const row of batch.values()) if (row.expiresAt === null || row.expiresAt > now) this.#stmt.upsert.run(row);
+      for (const row of batch.values()) if (isLive(row, now)) this.#stmt.upsert.run(row);
       // Lost with the transaction if it fails: only counts that would have
       // gone down (see DeferredCounts).
       counts?.writeAll();
@@ -312,10 +313,7 @@ export class SqliteStore implements Store {
       () => done(false),
       (error: unknown) => {
         done(true);
-        if (!this.#flushTimer && this.#db.open) {
-          this.#flushTimer = setTimeout(() => this.#flushInBackground(), this.#pendingMs);
-          this.#flushTimer.unref();
-        }
+        this.#arm();
         throw error;
       },
     );
@@ -331,7 +329,7 @@ export class SqliteStore implements Store {
     // read, so another process on the same file cannot slip a write in
     // between, and nothing in this one runs between read and write. If
     // `change` throws, nothing was written.
-    const held = this.#buffered(model) ? this.#held(model, id) : undefined;
+    const held = this.#held(model, id);
     if (held) {
       // The newest copy is held: changed and held again at once (nothing else
       // runs in between in this process, the file's one writer).
@@ -381,11 +379,11 @@ export class SqliteStore implements Store {
     );
   }
 
-  #heldWhere(model: string, match: (row: RowValues) => boolean): Payload | undefined {
+  #heldWhere(model: string, match: (row: HeldRow) => boolean): Payload | undefined {
     if (!this.#buffered(model)) return undefined;
     const now = this.#now();
     for (const [, row] of (this.#pending as HeldRecords).rows()) {
-      if (row.model === model && match(row) && (row.expiresAt === null || row.expiresAt > now)) {
+      if (row.model === model && match(row) && isLive(row, now)) {
         return JSON.parse(row.payload) as Payload;
       }
     }
@@ -397,12 +395,12 @@ export class SqliteStore implements Store {
     return JSON.parse(row.payload) as Payload;
   }
 
-  // One conditional statement: of concurrent consumes (in this process or
-  // another on the file) exactly one changes the row.
   // A held record is consumed here, in memory (synchronously, so of
   // concurrent consumes exactly one sees it unconsumed); if an older copy is
   // in the file already, the consumed record is written at once, so a crash
-  // cannot bring it back unconsumed.
+  // cannot bring it back unconsumed. Otherwise one conditional statement: of
+  // concurrent consumes (in this process or another on the file) exactly one
+  // changes the row.
   consume(model: string, id: string): Promise<boolean> {
     const held = this.#held(model, id);
     if (held === 'expired') return Promise.resolve(false);
@@ -517,7 +515,7 @@ export class SqliteStore implements Store {
     const pending = this.#pending;
     if (pending) {
       for (const [k, row] of pending.rows()) {
-        if (row.expiresAt !== null && row.expiresAt <= now) {
+        if (!isLive(row, now)) {
           pending.delete(k);
           removed[row.model] = (removed[row.model] ?? 0) + 1;
         }

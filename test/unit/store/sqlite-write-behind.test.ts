@@ -148,6 +148,26 @@ describe('sqlite write-behind', () => {
     await close();
   });
 
+  it('a flush that fails is reported, keeps its records and is tried again a second later', async () => {
+    const path = join(dir, `wb-${n++}.sqlite`);
+    const errors: unknown[] = [];
+    const store = new SqliteStore(path, { writeBehind: { ms: 20 }, onError: (e) => errors.push(e) });
+    const file = new SqliteStore(path);
+    const other = new Database(path);
+    other.exec('ALTER TABLE records RENAME TO records_away');
+    await store.upsert('Session', 's1', { v: 1 }, 600);
+    await expect(store.flushPending()).rejects.toThrow(/records/);
+    // The timer's own try goes to onError (the sysadmin's log).
+    for (let i = 0; i < 100 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(errors.length).toBeGreaterThan(0);
+    expect(await store.find('Session', 's1')).toEqual({ v: 1 });
+    other.exec('ALTER TABLE records_away RENAME TO records');
+    other.close();
+    for (let i = 0; i < 100 && !(await file.find('Session', 's1')); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await file.find('Session', 's1')).toEqual({ v: 1 });
+    await Promise.all([store.close(), file.close()]);
+  });
+
   it('close writes what is held', async () => {
     const path = join(dir, `wb-${n++}.sqlite`);
     const store = new SqliteStore(path, { writeBehind: { ms: 60_000 } });
@@ -190,6 +210,20 @@ describe('sqlite write-behind: the limiters', () => {
     await store.flushPending();
     expect(await other.get('j')).toBeNull();
     expect(statements.some((s) => /^DELETE FROM limiter_counters/.test(s))).toBe(true);
+    await close();
+  });
+
+  it('answers a reward with the count it will leave, held changes included; a read of another key writes nothing', async () => {
+    const statements: string[] = [];
+    const { store, close } = open((sql) => statements.push(sql));
+    const limiter = await store.limiter(options);
+    for (let i = 0; i < 3; i++) await limiter.consume('k');
+    expect((await limiter.reward('k', 1)).consumedPoints).toBe(2);
+    expect((await limiter.reward('k', 1)).consumedPoints).toBe(1);
+    statements.length = 0;
+    await limiter.get('other');
+    expect(statements.filter((s) => /^(BEGIN|INSERT|UPDATE|DELETE)/.test(s))).toEqual([]);
+    expect((await limiter.get('k'))?.consumedPoints).toBe(1);
     await close();
   });
 
