@@ -8,6 +8,7 @@
 // machine that CPU is taken from the processes under test. Every response
 // body is still read to its end, as a browser would.
 import { Agent, type IncomingHttpHeaders, request } from 'node:http';
+import { CookieJar } from '../test/support/broker.ts';
 
 export interface Send {
   method?: string;
@@ -44,39 +45,14 @@ export function send(url: string, init: Send = {}, agent: Agent = sharedAgent): 
   });
 }
 
-// The cookies as name=value pairs, as test/support/broker.ts's CookieJar
-// keeps them: path, domain and expiry in the future are not looked at, the
-// broker's cookies all being for its one origin and the sign-in short; a
-// cookie set empty or expired in 1970 (how koa clears one) is dropped.
-class Jar {
-  readonly cookies = new Map<string, string>();
-  store(headers: IncomingHttpHeaders): void {
-    for (const header of headers['set-cookie'] ?? []) {
-      const semicolon = header.indexOf(';');
-      const pair = semicolon < 0 ? header : header.slice(0, semicolon);
-      const eq = pair.indexOf('=');
-      if (eq < 0) continue;
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(header)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-  header(): string {
-    let header = '';
-    for (const [name, value] of this.cookies) header += `${header ? '; ' : ''}${name}=${value}`;
-    return header;
-  }
-}
-
 export type Walk = (url: string, init?: Send) => Promise<{ code: string; body: string; status?: number }>;
 
 export function browserWalk(origin: string, redirect: string, agent: Agent = sharedAgent): Walk {
-  const jar = new Jar();
+  const jar = new CookieJar();
   const get = async (url: string, init: Send = {}) => {
     const cookie = jar.header();
     const reply = await send(url, cookie ? { ...init, headers: { ...init.headers, cookie } } : init, agent);
-    jar.store(reply.headers);
+    jar.storeHeaders(reply.headers['set-cookie'] ?? []);
     return reply;
   };
   return async (url, init) => {

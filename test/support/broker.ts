@@ -193,7 +193,11 @@ export class CookieJar {
   readonly cookies = new Map<string, string>();
   readonly setCookieHeaders: string[] = [];
   store(response: Response): void {
-    for (const header of response.headers.getSetCookie()) {
+    this.storeHeaders(response.headers.getSetCookie());
+  }
+  // The Set-Cookie header lines of a response (bench/walk.ts, node:http).
+  storeHeaders(setCookies: readonly string[]): void {
+    for (const header of setCookies) {
       this.setCookieHeaders.push(header);
       const [pair] = header.split(';');
       const eq = pair?.indexOf('=') ?? -1;
