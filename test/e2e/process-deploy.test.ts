@@ -147,6 +147,28 @@ describe('deploy/Dockerfile', () => {
     expect(env).toContain('MALLOC_ARENA_MAX=2');
   });
 
+  it('sets a heap limit Node takes from NODE_OPTIONS (it refuses most V8 flags there)', async () => {
+    const heap = /NODE_OPTIONS=(--max-old-space-size=(\d+))/.exec(read('patronym.service'));
+    const limitMiB = (nodeOptions?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const env = { ...process.env };
+        delete env.NODE_OPTIONS;
+        if (nodeOptions) env.NODE_OPTIONS = nodeOptions;
+        execFile(
+          process.execPath,
+          ['-e', "process.stdout.write(String(require('node:v8').getHeapStatistics().heap_size_limit / 2 ** 20))"],
+          { env },
+          (error, stdout, stderr) =>
+            error ? reject(new Error(`${error.message}: ${stderr}`)) : resolve(Number(stdout)),
+        );
+      });
+    const limited = await limitMiB(heap?.[1]);
+    // Old space as set, plus the young generation.
+    expect(limited).toBeGreaterThanOrEqual(Number(heap?.[2]));
+    expect(limited).toBeLessThan(Number(heap?.[2]) + 100);
+    expect(await limitMiB()).toBeGreaterThan(limited);
+  }, 30_000);
+
   it('installs from the lock file without dev tools and runs unprivileged', () => {
     const runs = instructions.filter((i) => i.name === 'RUN').map((i) => i.args);
     expect(runs.some((r) => r.includes('npm ci --omit=dev'))).toBe(true);
