@@ -3,12 +3,14 @@
 // formatted by intl-messageformat, numbers and dates through Intl. Nothing
 // here runs in the browser.
 //
-// The language belongs to the request, and many sentences are looked up far
-// from the page that shows them (error handlers, oidc-provider's hooks), so
-// the request's language sources live in an AsyncLocalStorage opened by
-// `views.middleware()`; routes add what only they know (the vendor's
-// ui_locales, the library shown) through `views.hint()`.
-import { AsyncLocalStorage } from 'node:async_hooks';
+// The language belongs to the request: `views.middleware()` notes where it
+// can come from (the switcher's cookie, Accept-Language) for each request,
+// routes add what only they know (the vendor's ui_locales, the library
+// shown) through `views.hint(ctx, …)`, and every sentence, date and page is
+// asked for with the request's context. No AsyncLocalStorage: with one
+// enabled, Node 22 runs a hook for every promise the process makes
+// (oidc-provider keeps one for its own routes; a second doubled that cost,
+// about 0.3 ms of CPU per sign-in, issue 18).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Eta } from 'eta';
@@ -38,19 +40,24 @@ export interface LocalLibrary {
   help?: { url?: string | undefined; phone?: string | undefined; email?: string | undefined } | undefined;
 }
 
+// The request a sentence is for: its Koa context (oidc-provider's hooks get
+// the same object). Outside a request, or before the middleware ran, any
+// object will do: the language is then the only library's, or English.
+export type RequestContext = object;
+
 export interface Views {
-  // The current request's language (English outside a request).
-  readonly lang: Locale;
-  t: Translate;
-  // A date (YYYY-MM-DD, an ISO timestamp or epoch ms) in the current language.
-  date(value: string | number | Date): string;
-  render(page: string, data: Record<string, unknown>): string;
-  // Opens the request's language scope (mounted once, before every page).
+  // The request's language.
+  locale(ctx: RequestContext): Locale;
+  t(ctx: RequestContext, key: string, vars?: Record<string, MessageValue>): string;
+  // A date (YYYY-MM-DD, an ISO timestamp or epoch ms) in the request's language.
+  date(ctx: RequestContext, value: string | number | Date): string;
+  render(ctx: RequestContext, page: string, data: Record<string, unknown>): string;
+  // Notes the request's language sources (mounted once, before every page).
   middleware(): Middleware;
   // What a route learnt about the request's language: ui_locales, the library.
   // `here`: where the switcher's links lead when the page answers a form
   // post (which has no address of its own to come back to).
-  hint(sources: { uiLocales?: unknown; library?: LocalLibrary | undefined; here?: string }): void;
+  hint(ctx: RequestContext, sources: { uiLocales?: unknown; library?: LocalLibrary | undefined; here?: string }): void;
 }
 
 export const VIEWS_DIR = join(import.meta.dirname, '..', 'views');
@@ -138,7 +145,8 @@ export function createViews(options: ViewsOptions = {}): Views {
   // With one library, its language and help line serve every page.
   const only = options.libraries?.length === 1 ? options.libraries[0] : undefined;
 
-  const scope = new AsyncLocalStorage<RequestLanguage>();
+  // Each request's language sources, from the middleware on.
+  const requests = new WeakMap<RequestContext, RequestLanguage>();
   const negotiate = (sources: RequestLanguage): Locale =>
     negotiateLocale({ ...sources, library: (sources.libraryEntry ?? only)?.language });
   const localeOf = (sources: RequestLanguage | undefined): Locale => {
@@ -146,16 +154,16 @@ export function createViews(options: ViewsOptions = {}): Views {
     sources.locale ??= negotiate(sources);
     return sources.locale;
   };
-  const current = (): Locale => localeOf(scope.getStore());
+  const locale = (ctx: RequestContext): Locale => localeOf(requests.get(ctx));
 
-  const t: Translate = (key, vars) => {
-    const sources = scope.getStore();
-    const locale = localeOf(sources);
+  const t = (ctx: RequestContext, key: string, vars?: Record<string, MessageValue>): string => {
+    const sources = requests.get(ctx);
+    const lang = localeOf(sources);
     const library = sources?.libraryEntry ?? only;
-    const own = library?.messages?.[locale]?.[key];
-    const text = own ?? catalogues.get(locale)?.[key] ?? english[key];
-    if (text === undefined) throw new Error(`views: no message "${key}" in ${locale}.json`);
-    const compiled = compile(own ? `${library?.id}\0${locale}\0${key}` : `${locale}\0${key}`, text, locale);
+    const own = library?.messages?.[lang]?.[key];
+    const text = own ?? catalogues.get(lang)?.[key] ?? english[key];
+    if (text === undefined) throw new Error(`views: no message "${key}" in ${lang}.json`);
+    const compiled = compile(own ? `${library?.id}\0${lang}\0${key}` : `${lang}\0${key}`, text, lang);
     if (compiled.plain !== undefined) return compiled.plain;
     const values: Record<string, MessageValue> = {};
     for (const [name, value] of Object.entries(vars ?? {})) {
@@ -164,13 +172,13 @@ export function createViews(options: ViewsOptions = {}): Views {
     return String(compiled.format.format(values));
   };
 
-  const date = (value: string | number | Date) => {
+  const date = (ctx: RequestContext, value: string | number | Date) => {
     // A bare date is a calendar day: read it as UTC and show it as UTC so
     // that no time zone moves it to the day before.
     const d =
       typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : new Date(value);
     if (Number.isNaN(d.getTime())) return String(value);
-    return new Intl.DateTimeFormat(current(), { dateStyle: 'long', timeZone: 'UTC' }).format(d);
+    return new Intl.DateTimeFormat(locale(ctx), { dateStyle: 'long', timeZone: 'UTC' }).format(d);
   };
 
   // The switcher: one plain link per language to the same page.
@@ -180,27 +188,26 @@ export function createViews(options: ViewsOptions = {}): Views {
     // Only a path of this origin: "//host" or "/\\host" would leave it.
     const path = /^\/(?![/\\])/.test(raw) ? raw : '/';
     const shown = localeOf(sources);
-    return LOCALES.map((locale) => {
+    return LOCALES.map((l) => {
       const params = new URLSearchParams(search);
-      params.set('lang', locale);
+      params.set('lang', l);
       return {
-        locale,
-        dir: directionOf(locale),
-        name: catalogues.get(locale)?.['language.name'] ?? locale,
+        locale: l,
+        dir: directionOf(l),
+        name: catalogues.get(l)?.['language.name'] ?? l,
         href: `${path}?${params}`,
-        current: locale === shown,
+        current: l === shown,
       };
     });
   };
-  const languages = (): LanguageLink[] => {
-    const sources = scope.getStore();
+  const languages = (sources: RequestLanguage | undefined): LanguageLink[] => {
     if (!sources) return switcher(sources);
     sources.switcher ??= switcher(sources);
     return sources.switcher;
   };
 
-  const footer = () => {
-    const library = scope.getStore()?.libraryEntry ?? only;
+  const footer = (sources: RequestLanguage | undefined) => {
+    const library = sources?.libraryEntry ?? only;
     return { library: library ? { name: library.name, help: library.help } : undefined };
   };
 
@@ -220,15 +227,22 @@ export function createViews(options: ViewsOptions = {}): Views {
     return found;
   };
   return {
-    get lang() {
-      return current();
-    },
+    locale,
     t,
     date,
-    render: (page, data) => {
-      const lang = current();
+    render: (ctx, page, data) => {
+      const sources = requests.get(ctx);
+      const lang = localeOf(sources);
       const { fn, filepath } = pageOf(page);
-      const all = { ...data, t, date, lang, dir: directionOf(lang), languages: languages(), footer: footer() };
+      const all = {
+        ...data,
+        t: ((key, vars) => t(ctx, key, vars)) satisfies Translate,
+        date: (value: string | number | Date) => date(ctx, value),
+        lang,
+        dir: directionOf(lang),
+        languages: languages(sources),
+        footer: footer(sources),
+      };
       return eta.render(fn, all, { filepath });
     },
     middleware: () => async (ctx, next) => {
@@ -243,17 +257,17 @@ export function createViews(options: ViewsOptions = {}): Views {
         });
       }
       const cookie = ctx.cookies.get(LANG_COOKIE);
-      const sources: RequestLanguage = {
+      // Pages rendered after the handlers (404s) and oidc-provider's own
+      // pages are rendered for the same context, so they find these too.
+      requests.set(ctx, {
         choice: asked ?? (isLocale(cookie) ? cookie : undefined),
         acceptLanguage: ctx.get('Accept-Language'),
         here: ctx.method === 'GET' ? ctx.url : '/',
-      };
-      // Pages rendered after the handlers (404s) and oidc-provider's own
-      // pages are rendered inside this scope too.
-      await scope.run(sources, next);
+      });
+      await next();
     },
-    hint: (hints) => {
-      const sources = scope.getStore();
+    hint: (ctx, hints) => {
+      const sources = requests.get(ctx);
       if (!sources) return;
       if (typeof hints.uiLocales === 'string') sources.uiLocales = hints.uiLocales.slice(0, 200);
       if (hints.library) sources.libraryEntry = hints.library;
@@ -298,11 +312,12 @@ export function sendPage(ctx: Context, views: Views, page: string, data: Record<
   // Caches in between must not serve one patron's language to another.
   ctx.vary('Accept-Language');
   ctx.vary('Cookie');
-  ctx.body = views.render(page, data);
+  ctx.body = views.render(ctx, page, data);
 }
 
 // The error page: a catalogue sentence for the patron and a code for the
 // vendor's support, never an internal message.
 export function sendError(ctx: Context, views: Views, status: number, messageKey: string, code?: string): void {
-  sendPage(ctx, views, 'error', { title: views.t('error.title'), message: views.t(messageKey), code }, status);
+  const title = views.t(ctx, 'error.title');
+  sendPage(ctx, views, 'error', { title, message: views.t(ctx, messageKey), code }, status);
 }

@@ -166,12 +166,12 @@ export function createProvider(deps: ProviderDeps): Provider {
         enabled: true,
         async logoutSource(ctx, form) {
           ctx.type = 'html';
-          ctx.body = views.render('logout', { title: views.t('logout.title'), form });
+          ctx.body = views.render(ctx, 'logout', { title: views.t(ctx, 'logout.title'), form });
         },
         async postLogoutSuccessSource(ctx) {
           ctx.type = 'html';
-          ctx.body = views.render('logged-out', {
-            title: views.t('logout.done.title'),
+          ctx.body = views.render(ctx, 'logged-out', {
+            title: views.t(ctx, 'logout.done.title'),
             vendor: ctx.oidc.client?.clientName ?? null,
           });
         },

@@ -12,11 +12,11 @@ export function renderError(views: Views): NonNullable<Configuration['renderErro
     const code = typeof out.error === 'string' && SAFE_CODE.test(out.error) ? out.error : 'server_error';
     const message =
       code === 'server_error'
-        ? views.t('error.server')
+        ? views.t(ctx, 'error.server')
         : EXPIRED.has(code)
-          ? views.t('error.expired')
-          : views.t('error.bad-request');
+          ? views.t(ctx, 'error.expired')
+          : views.t(ctx, 'error.bad-request');
     // oidc-provider has set the status already.
-    sendPage(ctx, views, 'error', { title: views.t('error.title'), message, code }, ctx.status);
+    sendPage(ctx, views, 'error', { title: views.t(ctx, 'error.title'), message, code }, ctx.status);
   };
 }

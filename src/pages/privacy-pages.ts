@@ -61,7 +61,7 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
     return client?.clientName ?? clientId;
   }
 
-  const releaseWords = (releases: readonly Releasable[]) => releaseSentences(views, releases);
+  const releaseWords = (ctx: Context, releases: readonly Releasable[]) => releaseSentences(views, ctx, releases);
 
   // The signed-in patron of the privacy page, if any.
   async function patron(ctx: Context): Promise<PrivacySession | undefined> {
@@ -71,11 +71,11 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
 
   // A notice names a vendor only by client id, and only one the broker
   // knows: nothing a link can carry reaches the page as text.
-  async function noticeText(notice: Notice | undefined): Promise<string | undefined> {
+  async function noticeText(ctx: Context, notice: Notice | undefined): Promise<string | undefined> {
     if (!notice) return undefined;
     const client = await provider.Client.find(notice.vendor);
     if (!client) return undefined;
-    return views.t(`account.done.${notice.id}`, { vendor: client.clientName ?? client.clientId });
+    return views.t(ctx, `account.done.${notice.id}`, { vendor: client.clientName ?? client.clientId });
   }
 
   function expired(ctx: Context): void {
@@ -87,7 +87,7 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
     if (outcome.kind === 'denied') return ctx.redirect('/vendors');
     if (outcome.kind === 'expired') return expired(ctx);
     if (walkInLibrary(outcome.accountId)) {
-      return html(ctx, 'error', { title: views.t('account.title'), message: views.t('account.walk-in') });
+      return html(ctx, 'error', { title: views.t(ctx, 'account.title'), message: views.t(ctx, 'account.walk-in') });
     }
     const sessionId = await sessions.open(outcome.accountId);
     ctx.cookies.set(SESSION_COOKIE, sessionId, { ...privacyCookie(ctx), maxAge: SESSION_SECONDS * 1000 });
@@ -100,7 +100,7 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
     const record = await accounts.get(who.accountId);
     const library = libraries.get(record?.library ?? '');
     // The patron's library speaks its language and wording here too.
-    if (library) views.hint({ library });
+    if (library) views.hint(ctx, { library });
     const retention = library?.retention ?? config.retention;
     const used = await releaseLog.list(who.accountId, retention.releaseLog);
     const allowed = await consents.list(who.accountId);
@@ -110,16 +110,16 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
         name: await vendorName(clientId),
         first: use.first,
         last: use.last,
-        received: releaseWords(use.received),
+        received: releaseWords(ctx, use.received),
         consentUntil: allowed[clientId] ? new Date(allowed[clientId].until).toISOString().slice(0, 10) : undefined,
       })),
     );
     if (who.notice) await sessions.setNotice(who, undefined);
     html(ctx, 'account', {
-      title: views.t('account.title'),
+      title: views.t(ctx, 'account.title'),
       vendors: vendors.sort((a, b) => b.last.localeCompare(a.last)),
       retentionDays: retention.releaseLog,
-      notice: await noticeText(who.notice),
+      notice: await noticeText(ctx, who.notice),
       csrf: csrf.token('account', who.sessionId),
     });
   });
@@ -133,8 +133,8 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
     if (action !== 'forget' && !(clientId && (await provider.Client.find(clientId)))) return expired(ctx);
     const vendor = clientId ? await vendorName(clientId) : '';
     html(ctx, 'confirm', {
-      title: views.t(`account.confirm.${action}.title`, { vendor }),
-      message: views.t(`account.confirm.${action}`, { vendor }),
+      title: views.t(ctx, `account.confirm.${action}.title`, { vendor }),
+      message: views.t(ctx, `account.confirm.${action}`, { vendor }),
       action: `/account/${action}`,
       vendor: action === 'forget' ? undefined : clientId,
       csrf: csrf.token('account', who.sessionId),
@@ -202,7 +202,10 @@ export function privacyRoutes(deps: PrivacyDeps): Router {
     const removed = await patronData.forget(who.accountId);
     deps.log.info({ event: 'privacy', action: 'forget', removed }, 'privacy: patron forgotten');
     ctx.cookies.set(SESSION_COOKIE, null, privacyCookie(ctx));
-    html(ctx, 'logged-out', { title: views.t('account.done.forget.title'), message: views.t('account.done.forget') });
+    html(ctx, 'logged-out', {
+      title: views.t(ctx, 'account.done.forget.title'),
+      message: views.t(ctx, 'account.done.forget'),
+    });
   });
 
   router.post('/account/logout', form, async (ctx) => {

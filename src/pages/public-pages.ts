@@ -10,11 +10,18 @@ import type { Releasable } from '../policy/release.ts';
 import type { VendorPolicies } from '../policy/vendors.ts';
 import { DEVICE_COOKIE } from '../security/device-cookie.ts';
 import type { Store } from '../store/store.ts';
-import { LANG_COOKIE, LANG_COOKIE_DAYS, sendPage, type Views } from '../views.ts';
+import {
+  LANG_COOKIE,
+  LANG_COOKIE_DAYS,
+  type MessageValue,
+  type RequestContext,
+  sendPage,
+  type Views,
+} from '../views.ts';
 import { SESSION_COOKIE, SESSION_SECONDS } from './privacy-session.ts';
 
-export const releaseSentences = (views: Views, releases: readonly Releasable[]): string[] =>
-  releases.map((r) => views.t(`release.${r}`));
+export const releaseSentences = (views: Views, ctx: RequestContext, releases: readonly Releasable[]): string[] =>
+  releases.map((r) => views.t(ctx, `release.${r}`));
 
 export function publicPages(deps: { config: Config; store: Store; views: Views; policies: VendorPolicies }): Router {
   const { config, store, views, policies } = deps;
@@ -44,13 +51,13 @@ export function publicPages(deps: { config: Config; store: Store; views: Views; 
         return {
           name: v.name,
           policyUri: typeof v.policyUri === 'string' ? v.policyUri : undefined,
-          releases: releaseSentences(views, policy.release),
+          releases: releaseSentences(views, ctx, policy.release),
           walkIn: policy.walkIn,
         };
       }),
     );
     sendPage(ctx, views, 'vendors', {
-      title: views.t('vendors.title'),
+      title: views.t(ctx, 'vendors.title'),
       vendors: vendors.sort((a, b) => a.name.localeCompare(b.name)),
     });
   });
@@ -59,10 +66,10 @@ export function publicPages(deps: { config: Config; store: Store; views: Views; 
   const eta = new Eta({ autoEscape: true });
   router.get('/privacy', async (ctx) => {
     const data = {
-      title: views.t('privacy.title'),
+      title: views.t(ctx, 'privacy.title'),
       retention: config.retention,
       sessionHours: Math.round(config.ttl.session / 3600),
-      cookies: cookieTable(views, config),
+      cookies: cookieTable(views, ctx, config),
       // What the usage statistics count (src/stats/).
       stats: { enabled: config.stats.enabled, threshold: config.stats.threshold },
     };
@@ -70,15 +77,20 @@ export function publicPages(deps: { config: Config; store: Store; views: Views; 
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
     ctx.vary('Accept-Language');
-    ctx.body = eta.renderString(customPrivacy, { ...data, t: views.t, date: views.date, lang: views.lang });
+    ctx.body = eta.renderString(customPrivacy, {
+      ...data,
+      t: (key: string, vars?: Record<string, MessageValue>) => views.t(ctx, key, vars),
+      date: (value: string | number | Date) => views.date(ctx, value),
+      lang: views.locale(ctx),
+    });
   });
 
   // The landing page: what this is, for whom, and the libraries it serves
   // (a consortium's thousand are summed up after the first few).
   router.get('/', (ctx) => {
-    const listed = [...config.libraries].sort((a, b) => a.name.localeCompare(b.name, views.lang));
+    const listed = [...config.libraries].sort((a, b) => a.name.localeCompare(b.name, views.locale(ctx)));
     sendPage(ctx, views, 'home', {
-      title: views.t('home.title'),
+      title: views.t(ctx, 'home.title'),
       libraries: listed.slice(0, HOME_LIBRARIES).map((l) => ({ name: l.name, town: l.town })),
       more: Math.max(0, listed.length - HOME_LIBRARIES),
     });
@@ -91,31 +103,41 @@ const HOME_LIBRARIES = 30;
 
 // Every cookie the broker sets: all strictly necessary. Lifetimes follow
 // the configuration, so the table never promises what the broker does not do.
-function cookieTable(views: Views, config: Config): { name: string; purpose: string; lifetime: string }[] {
-  const signIn = views.t('cookie.sign-in');
-  const days = (n: number) => views.t('cookie.days', { days: n });
+function cookieTable(
+  views: Views,
+  ctx: RequestContext,
+  config: Config,
+): { name: string; purpose: string; lifetime: string }[] {
+  const signIn = views.t(ctx, 'cookie.sign-in');
+  const days = (n: number) => views.t(ctx, 'cookie.days', { days: n });
   return [
     {
       name: '_interaction',
-      purpose: views.t('cookie.interaction'),
-      lifetime: views.t('cookie.interaction.lifetime', { minutes: Math.round(config.ttl.interaction / 60) }),
+      purpose: views.t(ctx, 'cookie.interaction'),
+      lifetime: views.t(ctx, 'cookie.interaction.lifetime', { minutes: Math.round(config.ttl.interaction / 60) }),
     },
-    { name: '_interaction_resume', purpose: views.t('cookie.interaction-resume'), lifetime: signIn },
+    { name: '_interaction_resume', purpose: views.t(ctx, 'cookie.interaction-resume'), lifetime: signIn },
     {
       name: '_session',
-      purpose: views.t('cookie.session'),
-      lifetime: views.t('cookie.session.lifetime', { hours: Math.round(config.ttl.session / 3600) }),
+      purpose: views.t(ctx, 'cookie.session'),
+      lifetime: views.t(ctx, 'cookie.session.lifetime', { hours: Math.round(config.ttl.session / 3600) }),
     },
-    { name: LIBRARY_COOKIE, purpose: views.t('cookie.library'), lifetime: days(LIBRARY_COOKIE_DAYS) },
+    { name: LIBRARY_COOKIE, purpose: views.t(ctx, 'cookie.library'), lifetime: days(LIBRARY_COOKIE_DAYS) },
     ...(config.throttle.deviceCookie.days > 0
-      ? [{ name: DEVICE_COOKIE, purpose: views.t('cookie.device'), lifetime: days(config.throttle.deviceCookie.days) }]
+      ? [
+          {
+            name: DEVICE_COOKIE,
+            purpose: views.t(ctx, 'cookie.device'),
+            lifetime: days(config.throttle.deviceCookie.days),
+          },
+        ]
       : []),
     {
       name: SESSION_COOKIE,
-      purpose: views.t('cookie.account'),
-      lifetime: views.t('cookie.minutes', { minutes: SESSION_SECONDS / 60 }),
+      purpose: views.t(ctx, 'cookie.account'),
+      lifetime: views.t(ctx, 'cookie.minutes', { minutes: SESSION_SECONDS / 60 }),
     },
-    { name: 'patronym_account_login', purpose: views.t('cookie.account-login'), lifetime: signIn },
-    { name: LANG_COOKIE, purpose: views.t('cookie.lang'), lifetime: days(LANG_COOKIE_DAYS) },
+    { name: 'patronym_account_login', purpose: views.t(ctx, 'cookie.account-login'), lifetime: signIn },
+    { name: LANG_COOKIE, purpose: views.t(ctx, 'cookie.lang'), lifetime: days(LANG_COOKIE_DAYS) },
   ];
 }

@@ -29,24 +29,24 @@ export function buttonRoutes(deps: ButtonDeps): Router {
   // The label is in the language of the page (views.ts negotiates it), so
   // each language's images are built once, when first asked for.
   const svgs = new Map<string, string>();
-  const svg = (theme: Theme) => {
-    const key = `${views.lang}/${theme}`;
+  const svg = (ctx: Context, theme: Theme) => {
+    const key = `${views.locale(ctx)}/${theme}`;
     let body = svgs.get(key);
     if (!body) {
-      body = buttonSvg(theme, views.t('button.label'));
+      body = buttonSvg(theme, views.t(ctx, 'button.label'));
       svgs.set(key, body);
     }
     return body;
   };
 
-  const asset = (type: string, body: () => string) => (ctx: Context) => {
+  const asset = (type: string, body: (ctx: Context) => string) => (ctx: Context) => {
     ctx.type = type;
     ctx.set('Cache-Control', ASSET_CACHE);
     ctx.vary('Accept-Language');
     ctx.vary('Cookie');
     // An SVG opened on its own is a document: this one needs nothing.
     if (type === 'image/svg+xml') ctx.set('Content-Security-Policy', "default-src 'none'");
-    ctx.body = body();
+    ctx.body = body(ctx);
   };
   router.get(
     '/button/button.css',
@@ -55,7 +55,7 @@ export function buttonRoutes(deps: ButtonDeps): Router {
   for (const theme of ['light', 'dark'] as const) {
     router.get(
       `/button/library-${theme}.svg`,
-      asset('image/svg+xml', () => svg(theme)),
+      asset('image/svg+xml', (ctx) => svg(ctx, theme)),
     );
   }
   servePageCss(router);
@@ -72,14 +72,14 @@ export function buttonRoutes(deps: ButtonDeps): Router {
       ? chooserView(libraries, { query, page: Number(ctx.query.page) || 1, searchFirst: true })
       : undefined;
     const pageLink = (page: number) => `/button?${new URLSearchParams({ q: query, page: String(page) })}`;
-    const label = views.t('button.label');
+    const label = views.t(ctx, 'button.label');
     ctx.type = 'html';
     ctx.set('Cache-Control', PAGE_CACHE);
     ctx.vary('Accept-Language');
     ctx.vary('Cookie');
-    ctx.body = views.render('button', {
+    ctx.body = views.render(ctx, 'button', {
       wide: true,
-      title: views.t('button.title'),
+      title: views.t(ctx, 'button.title'),
       label,
       buttonClass: CLASS,
       icon: iconSvg(),

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Router from '@koa/router';
 import { PatronymError } from '../errors.ts';
-import type { Views } from '../views.ts';
+import type { RequestContext, Views } from '../views.ts';
 import { renderMarkdown } from './markdown.ts';
 import { PAGE_CSS, servePageCss } from './page-css.ts';
 
@@ -33,12 +33,12 @@ export function developersRoutes(deps: DevelopersDeps): Router {
   // The guide is written in English; the page around it follows the
   // patron's language, and is rendered once per language and switcher link.
   const pages = new Map<string, string>();
-  const page = (here: string) => {
-    const key = `${views.lang} ${here}`;
+  const page = (ctx: RequestContext, here: string) => {
+    const key = `${views.locale(ctx)} ${here}`;
     let body = pages.get(key);
     if (body === undefined) {
-      body = views.render('developers', {
-        title: views.t('developers.title'),
+      body = views.render(ctx, 'developers', {
+        title: views.t(ctx, 'developers.title'),
         heading: html.slice(0, cut),
         guide: html.slice(cut),
         discovery: `${issuer}/.well-known/openid-configuration`,
@@ -56,7 +56,7 @@ export function developersRoutes(deps: DevelopersDeps): Router {
     ctx.set('Cache-Control', 'public, max-age=300');
     ctx.vary('Accept-Language');
     ctx.vary('Cookie');
-    ctx.body = page(ctx.url);
+    ctx.body = page(ctx, ctx.url);
   });
   servePageCss(router);
   return router;

@@ -25,7 +25,7 @@ export function chooserPage(views: Views): RenderChooser {
       return search ? `${action}?${search}` : action;
     };
     sendPage(ctx, views, 'chooser', {
-      title: views.t('chooser.title'),
+      title: views.t(ctx, 'chooser.title'),
       action,
       abort: `/interaction/${d.uid}/abort`,
       query,

@@ -46,11 +46,16 @@ export function consentStep(deps: {
   const { views, csrf } = pages;
   const { consents, accounts, consentDays } = services;
 
-  function consentItems(releases: readonly Releasable[], library: Library | undefined, walkIn: boolean): string[] {
+  function consentItems(
+    ctx: Context,
+    releases: readonly Releasable[],
+    library: Library | undefined,
+    walkIn: boolean,
+  ): string[] {
     return releases.map((r) => {
       if (r === 'affiliation' && walkIn)
-        return views.t('consent.item.affiliation.walk-in', { library: library?.name ?? '' });
-      return views.t(`consent.item.${r}`, { library: library?.name ?? '', scope: library?.scope ?? '' });
+        return views.t(ctx, 'consent.item.affiliation.walk-in', { library: library?.name ?? '' });
+      return views.t(ctx, `consent.item.${r}`, { library: library?.name ?? '', scope: library?.scope ?? '' });
     });
   }
 
@@ -59,14 +64,16 @@ export function consentStep(deps: {
     const vendor = client?.clientName ?? String(d.params.client_id);
     const walkIn = walkInLibrary(accountId);
     const library = walkIn ? libraries.get(walkIn) : libraries.get((await accounts.get(accountId))?.library ?? '');
-    if (library) views.hint({ library });
+    if (library) views.hint(ctx, { library });
     sendPage(ctx, views, 'consent', {
-      title: views.t('consent.title', { vendor }),
+      title: views.t(ctx, 'consent.title', { vendor }),
       branding: library ? brandingOf(library) : undefined,
       vendor,
       policyUri: client?.policyUri,
-      items: consentItems(releases, library, walkIn !== undefined),
-      remember: walkIn ? undefined : views.t('consent.remember', { days: library?.retention.consent ?? consentDays }),
+      items: consentItems(ctx, releases, library, walkIn !== undefined),
+      remember: walkIn
+        ? undefined
+        : views.t(ctx, 'consent.remember', { days: library?.retention.consent ?? consentDays }),
       action: `/interaction/${d.uid}/consent`,
       csrf: csrf.token('consent', d.uid),
     });

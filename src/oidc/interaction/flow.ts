@@ -52,7 +52,7 @@ export function createFlow(provider: Provider, pages: Pages): Flow {
       if (found.uid !== ctx.params.uid) throw new oidcErrors.SessionNotFound('interaction uid mismatch');
       // The vendor's ui_locales (OIDC Core 3.1.2.1); after a form post the
       // language switcher leads back to the interaction's own page.
-      views.hint({
+      views.hint(ctx, {
         uiLocales: found.params.ui_locales,
         ...(ctx.method === 'GET' ? {} : { here: `/interaction/${found.uid}` }),
       });

@@ -89,7 +89,7 @@ export function libraryStep(deps: {
       if (r.kind === 'unknown-hint') return void unknownLibrary(ctx);
       if (r.kind === 'undecided') return { candidates: r.candidates };
       // Sentences from here on are in this library's language where it decides.
-      views.hint({ library: r.library });
+      views.hint(ctx, { library: r.library });
       return { library: r.library };
     },
   };

@@ -51,15 +51,15 @@ export function loginPage(deps: {
   const { views, csrf } = pages;
   const federated = libraries.size > 1;
 
-  async function vendorName(d: Details): Promise<string | undefined> {
+  async function vendorName(ctx: Context, d: Details): Promise<string | undefined> {
     // The broker's own privacy page is named in the patron's language.
-    if (d.params.client_id === ACCOUNT_CLIENT) return views.t('account.client');
+    if (d.params.client_id === ACCOUNT_CLIENT) return views.t(ctx, 'account.client');
     const client = await provider.Client.find(String(d.params.client_id));
     return client?.clientName ?? client?.clientId;
   }
 
   return async (ctx, d, library, problem = {}) => {
-    if (library) views.hint({ library });
+    if (library) views.hint(ctx, { library });
     const walkIn = await walkInOffer(libraries, policies, ctx, d, library);
     sendPage(
       ctx,
@@ -69,10 +69,10 @@ export function loginPage(deps: {
         walkIn: walkIn
           ? { action: `/interaction/${d.uid}/walk-in`, csrf: csrf.token('walk-in', d.uid), library: walkIn.id }
           : undefined,
-        title: views.t('login.title'),
+        title: views.t(ctx, 'login.title'),
         branding: library ? brandingOf(library) : undefined,
         libraryId: library?.id,
-        vendor: await vendorName(d),
+        vendor: await vendorName(ctx, d),
         action: `/interaction/${d.uid}/login`,
         abort: `/interaction/${d.uid}/abort`,
         chooseUrl: federated && !hintOf(d) ? `/interaction/${d.uid}/libraries` : undefined,

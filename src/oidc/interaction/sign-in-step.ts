@@ -79,7 +79,7 @@ export function signInStep(deps: {
     ctx.set('Retry-After', String(decision.retryAfter));
     const minutes = String(Math.max(1, Math.ceil(decision.retryAfter / 60)));
     await renderLogin(ctx, d, library, {
-      error: views.t(`outcome.throttled.${decision.scope}`, { minutes }),
+      error: views.t(ctx, `outcome.throttled.${decision.scope}`, { minutes }),
       card: form.typed,
       status: 429,
       shared: form.shared,
@@ -114,7 +114,7 @@ export function signInStep(deps: {
       await throttle.refund(ticket);
     }
     await renderLogin(ctx, d, library, {
-      error: views.t(result.kind === 'denied' ? `outcome.${result.reason}` : 'outcome.unavailable'),
+      error: views.t(ctx, result.kind === 'denied' ? `outcome.${result.reason}` : 'outcome.unavailable'),
       fault: result.kind === 'denied' ? faultOf(result.reason) : undefined,
       card: form.typed,
       status: result.kind === 'unavailable' ? 503 : 200,
@@ -129,13 +129,13 @@ export function signInStep(deps: {
     if (!placed) return;
     if (!normalised.ok) {
       return renderLogin(ctx, d, form.chosen ? placed.library : undefined, {
-        error: views.t(`outcome.${normalised.problem}`),
+        error: views.t(ctx, `outcome.${normalised.problem}`),
         fault: faultOf(normalised.problem),
         card: form.typed,
       });
     }
     const { library } = placed;
-    if (!library) return renderChooser(ctx, d, placed.candidates, '', views.t('outcome.no-library'));
+    if (!library) return renderChooser(ctx, d, placed.candidates, '', views.t(ctx, 'outcome.no-library'));
 
     const { credentials } = normalised;
     const admission = await admit(ctx, d, library, form, credentials.card);

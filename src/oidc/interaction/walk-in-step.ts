@@ -29,7 +29,7 @@ export function walkInStep(deps: {
     const library = await walkInOffer(libraries, policies, ctx, d, shown);
     if (!library) {
       // Outside the building (or a vendor without walk-in): the sign-in form.
-      return renderLogin(ctx, d, shown, { error: views.t('outcome.bad-form'), status: 403 });
+      return renderLogin(ctx, d, shown, { error: views.t(ctx, 'outcome.bad-form'), status: 403 });
     }
     log.info(
       { event: 'login', outcome: 'walk-in', library: library.id, vendor: String(d.params.client_id) },

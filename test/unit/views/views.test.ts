@@ -24,7 +24,7 @@ beforeAll(async () => {
     // The route learns its library and the vendor's ui_locales late, after
     // awaits that interleave with every other request's.
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
-    views.hint({
+    views.hint(ctx, {
       uiLocales: ctx.query.ui_locales,
       library:
         ctx.query.library === 'a'
@@ -32,7 +32,10 @@ beforeAll(async () => {
           : undefined,
     });
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
-    sendPage(ctx, views, 'error', { title: views.t('login.card'), message: views.t('chooser.count', { count: '3' }) });
+    sendPage(ctx, views, 'error', {
+      title: views.t(ctx, 'login.card'),
+      message: views.t(ctx, 'chooser.count', { count: '3' }),
+    });
   });
   server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -89,8 +92,10 @@ describe('views', () => {
   });
 
   it('formats plurals from numbers given as text, and calendar days without shifting them', () => {
-    expect(views.t('chooser.count', { count: '1' })).toBe('1 library');
-    expect(views.t('chooser.count', { count: 1000 })).toBe('1,000 libraries');
-    expect(views.date('2026-03-01')).toBe('March 1, 2026');
+    // Outside a request (no sources noted for this object): English.
+    const none = {};
+    expect(views.t(none, 'chooser.count', { count: '1' })).toBe('1 library');
+    expect(views.t(none, 'chooser.count', { count: 1000 })).toBe('1,000 libraries');
+    expect(views.date(none, '2026-03-01')).toBe('March 1, 2026');
   });
 });
