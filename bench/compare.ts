@@ -31,6 +31,8 @@ export interface CompareRow {
   name: string;
   serve: (port: number) => Promise<ServeOptions>;
   prefill?: PrefillCounts;
+  // Another checkout's bench/ (BENCH_BASELINE): its serve.ts runs the row.
+  bench?: string;
 }
 
 export interface Measured {
@@ -83,10 +85,10 @@ export async function serveMain(options: Extract<ServeOptions, { kind: 'main' }>
 }
 
 // Forks bench/serve.ts and waits for its first answer.
-async function serve(options: ServeOptions, dir: string): Promise<Served> {
+async function serve(options: ServeOptions, dir: string, bench = import.meta.dirname): Promise<Served> {
   if (options.kind === 'main') return serveMain(options, dir);
   const profile = process.env.BENCH_CPU_PROF;
-  const child = fork(join(import.meta.dirname, 'serve.ts'), [JSON.stringify(options)], {
+  const child = fork(join(bench, 'serve.ts'), [JSON.stringify(options)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [],
   });
@@ -199,7 +201,7 @@ export async function measurePaired(
   const all = new Map<string, Measured[]>();
   const served: Served[] = [];
   try {
-    for (const row of rows) served.push(await serve(await row.serve(await freePort()), dir));
+    for (const row of rows) served.push(await serve(await row.serve(await freePort()), dir, row.bench));
     const drive = (s: Served, c: number, l: { count: number; seconds: number }) =>
       driveLoad(
         { origins: [s.origin], issuer: s.origin, client: CLIENT, cards: setup.cards, concurrency: c, ...l },
@@ -334,6 +336,10 @@ export function ldapRows(setup: ScenarioSetup, postgresUrl: (() => Promise<strin
     { name: 'patronym main.ts 1 proc', serve: processes(1) },
     { name: 'patronym main.ts 2 workers', serve: processes(2) },
   ];
+  // BENCH_BASELINE=<another checkout, with its node_modules>: that
+  // version on SQLite too, to set a change beside the code before it.
+  const baseline = process.env.BENCH_BASELINE;
+  if (baseline) rows.push({ name: 'patronym baseline', serve: patronym(sqlite), bench: join(baseline, 'bench') });
   if (postgresUrl) {
     const postgres = async () => ({ store: { kind: 'postgres', url: await postgresUrl() } }) as Partial<ConfigInput>;
     rows.push(

@@ -16,7 +16,8 @@
 //   npm run bench expired              bare, and Patronym's stores empty and pre-filled
 //   npm run bench workers              bare, and main.ts as one process and as 2 workers
 //   npm run bench sqlite               bare, and Patronym on an empty SQLite store (the quick check)
-//   npm run bench paired               bare and Patronym on SQLite in BENCH_ROUNDS (5) paired rounds, medians
+//   npm run bench paired               bare and Patronym on SQLite in BENCH_ROUNDS (5) paired rounds, medians;
+//                                      BENCH_BASELINE=<checkout> adds that checkout's Patronym (A/B of a change)
 //   npm run bench soak                 SOAK_MINUTES (30) of load, RSS and store size each minute
 //
 // BENCH_COUNT and BENCH_SECONDS bound each row, BENCH_CONCURRENCY (1,8,32) picks the levels; BENCH_CPU_PROF=<dir> has the
@@ -103,7 +104,9 @@ async function compare(wantedRow: (name: string) => boolean): Promise<void> {
 // each concurrency, seconds apart; the table is the median round of each.
 async function paired(): Promise<void> {
   const setup = await (scenarios.ldap as Scenario)();
-  const rows = ldapRows(setup, undefined).filter((r) => r.name.startsWith('bare') || r.name === 'patronym sqlite');
+  const rows = ldapRows(setup, undefined).filter(
+    (r) => r.name.startsWith('bare') || r.name === 'patronym sqlite' || r.name === 'patronym baseline',
+  );
   process.stdout.write(
     `\nThe LDAP scenario, bare and Patronym on SQLite in ${ROUNDS} paired rounds\n${COMPARE_HEADER}\n`,
   );
