@@ -25,6 +25,10 @@ export const isLive = (row: HeldRow, now: number): boolean => row.expiresAt === 
 export class HeldRecords {
   #pending = new Map<string, HeldRow>();
   readonly #flushing: Map<string, HeldRow>[] = [];
+  // model and uid → key, for oidc-provider's search of a session by uid at
+  // every code redemption (a second's records, some 700 at full speed, were
+  // searched one by one). An entry may outlive its record; `byUid` checks.
+  readonly #uids = new Map<string, string>();
 
   get size(): number {
     return this.#pending.size;
@@ -45,12 +49,33 @@ export class HeldRecords {
   set(k: string, row: HeldRow): void {
     for (const batch of this.#flushing) batch.delete(k);
     this.#pending.set(k, row);
+    if (row.uid !== null) this.#uids.set(heldKey(row.model, row.uid), k);
+  }
+
+  // Entries in the uid index (one per held record with a uid).
+  get uids(): number {
+    return this.#uids.size;
+  }
+
+  // The newest held copy of the record of this model with this uid.
+  byUid(model: string, uid: string): HeldRow | undefined {
+    const k = this.#uids.get(heldKey(model, uid));
+    const row = k === undefined ? undefined : this.get(k);
+    return row?.model === model && row.uid === uid ? row : undefined;
+  }
+
+  #forgetUid(k: string, row: HeldRow): void {
+    if (row.uid === null) return;
+    const u = heldKey(row.model, row.uid);
+    if (this.#uids.get(u) === k && !this.get(k)) this.#uids.delete(u);
   }
 
   // Drops every held copy; true if there was one.
   delete(k: string): boolean {
+    const row = this.get(k);
     let dropped = this.#pending.delete(k);
     for (const batch of this.#flushing) dropped = batch.delete(k) || dropped;
+    if (row) this.#forgetUid(k, row);
     return dropped;
   }
 
@@ -74,6 +99,8 @@ export class HeldRecords {
         if (at >= 0) this.#flushing.splice(at, 1);
         // Not written: held again, unless a newer copy replaced it.
         if (failed) for (const [k, row] of batch) if (!this.get(k)) this.#pending.set(k, row);
+        // Written: the file answers for these from now on.
+        if (!failed) for (const [k, row] of batch) this.#forgetUid(k, row);
       },
     };
   }

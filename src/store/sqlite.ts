@@ -359,11 +359,11 @@ export class SqliteStore implements Store {
   }
 
   // oidc-provider looks a session up by uid at every code redemption: the
-  // held records are searched first (at most a second's worth), then the
+  // held records are looked up first (by uid, sqlite-held.ts), then the
   // file, whose copy counts only if no newer one is held.
   async findByUid(model: string, uid: string): Promise<Payload | undefined> {
-    const held = this.#heldWhere(model, (row) => row.uid === uid);
-    if (held) return held;
+    const row = this.#buffered(model) ? this.#pending?.byUid(model, uid) : undefined;
+    if (row && isLive(row, this.#now())) return JSON.parse(row.payload) as Payload;
     return this.#unlessHeld(
       model,
       await this.#group.read(() => this.#stmt.findByUid.get({ model, uid, now: this.#now() })),

@@ -84,6 +84,29 @@ describe('sqlite write-behind', () => {
     await close();
   });
 
+  it('finds a held record by uid through its index: not once destroyed, from the file once written, not by a uid it no longer has', async () => {
+    const { store, file, close } = open();
+    await store.upsert('Session', 's1', { uid: 'u1' }, 600);
+    await store.upsert('Session', 's2', { uid: 'u2' }, 600);
+    await store.upsert('Interaction', 'i1', { uid: 'u1' }, 600);
+    expect(await store.findByUid('Session', 'u1')).toEqual({ uid: 'u1' });
+    expect(await store.findByUid('Interaction', 'u1')).toEqual({ uid: 'u1' });
+    await store.destroy('Session', 's1');
+    expect(await store.findByUid('Session', 'u1')).toBeUndefined();
+    // A new copy of s2 under another uid: the old uid finds nothing.
+    await store.upsert('Session', 's2', { uid: 'u3' }, 600);
+    expect(await store.findByUid('Session', 'u2')).toBeUndefined();
+    expect(await store.findByUid('Session', 'u3')).toEqual({ uid: 'u3' });
+    await store.flushPending();
+    expect(await file.findByUid('Session', 'u3')).toEqual({ uid: 'u3' });
+    expect(await store.findByUid('Session', 'u3')).toEqual({ uid: 'u3' });
+    // Another record takes the uid over (as a session whose id was renewed).
+    await store.upsert('Session', 's4', { uid: 'u3' }, 600);
+    await store.destroy('Session', 's2');
+    expect(await store.findByUid('Session', 'u3')).toEqual({ uid: 'u3' });
+    await close();
+  });
+
   it('an expired held copy hides a live older one in the file', async () => {
     let now = Date.now();
     const path = join(dir, `wb-${n++}.sqlite`);
