@@ -21,9 +21,63 @@ import { availableParallelism } from 'node:os';
 import type { Config } from './config/config.ts';
 import type { Logger } from './log.ts';
 import { serveClusterMetrics } from './metrics.ts';
+import type { StorePeers } from './store/store.ts';
 
 // A worker tells the primary it is listening (IPC message type).
 const STARTED = 'patronym:started';
+// SQLite's write-behind across workers (store/sqlite.ts): a worker asks the
+// primary to have every other worker write what it holds (ASK, with the
+// worker's number for the question), the primary passes the question on
+// (WRITE, with its own number), each answers (WRITTEN), and the primary
+// answers the worker that asked (ANSWERED) once all have, or after
+// PEER_WAIT_MS (a worker that does not answer by then is stuck or dying:
+// what it holds is lost as in a crash).
+const ASK = 'patronym:peers-flush';
+const WRITE = 'patronym:flush-held';
+const WRITTEN = 'patronym:held-flushed';
+const ANSWERED = 'patronym:peers-flushed';
+const PEER_WAIT_MS = 2000;
+
+type Message = { type?: string; id?: number; fields?: StartFields };
+
+// A worker's link to the other workers' held records (undefined outside
+// workers).
+export function workerPeers(log: Logger): StorePeers | undefined {
+  if (!cluster.isWorker) return undefined;
+  let next = 0;
+  const asked = new Map<number, () => void>();
+  process.on('message', (m: Message) => {
+    if (m?.type !== ANSWERED || m.id === undefined) return;
+    asked.get(m.id)?.();
+    asked.delete(m.id);
+  });
+  return {
+    flush: () =>
+      new Promise<void>((resolve) => {
+        const id = next++;
+        // The primary always answers; this only guards against it being gone.
+        const timer = setTimeout(() => {
+          asked.delete(id);
+          resolve();
+        }, 2 * PEER_WAIT_MS);
+        asked.set(id, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        process.send?.({ type: ASK, id });
+      }),
+    answer(flushHeld) {
+      process.on('message', (m: Message) => {
+        if (m?.type !== WRITE) return;
+        flushHeld()
+          .catch((error: unknown) =>
+            log.error({ event: 'store-write', err: error }, 'store: writing held records for another worker failed'),
+          )
+          .finally(() => process.send?.({ type: WRITTEN, id: m.id }));
+      });
+    },
+  };
+}
 
 // What the start line says about the broker (built by whoever listens).
 interface StartFields {
@@ -92,7 +146,46 @@ export async function runPrimary(options: PrimaryOptions): Promise<boolean> {
   let announced = false;
   let stopping = false;
   serveClusterMetrics(() => listening);
-  cluster.on('message', (worker, m: { type?: string; fields?: StartFields }) => {
+  // Questions passed on to the workers (see ASK), by the primary's number.
+  let nextQuestion = 0;
+  const questions = new Map<number, { from: Worker; id: number; waiting: Set<Worker>; timer: NodeJS.Timeout }>();
+  const answer = (question: number) => {
+    const q = questions.get(question);
+    if (!q) return;
+    questions.delete(question);
+    clearTimeout(q.timer);
+    if (q.from.isConnected()) q.from.send({ type: ANSWERED, id: q.id });
+  };
+  const written = (worker: Worker, question: number) => {
+    const q = questions.get(question);
+    if (!q) return;
+    q.waiting.delete(worker);
+    if (q.waiting.size === 0) answer(question);
+  };
+  cluster.on('message', (worker, m: Message) => {
+    if (m?.type === ASK && m.id !== undefined) {
+      // Workers not yet listening have served nothing, so hold nothing.
+      const others = [...listening].filter((w) => w !== worker && w.isConnected());
+      if (others.length === 0) {
+        worker.send({ type: ANSWERED, id: m.id });
+        return;
+      }
+      const question = nextQuestion++;
+      const timer = setTimeout(() => {
+        log.warn(
+          { event: 'peers-flush-timeout', waitingFor: questions.get(question)?.waiting.size },
+          `cluster: a worker did not write its held records within ${PEER_WAIT_MS} ms`,
+        );
+        answer(question);
+      }, PEER_WAIT_MS);
+      questions.set(question, { from: worker, id: m.id, waiting: new Set(others), timer });
+      for (const w of others) w.send({ type: WRITE, id: question });
+      return;
+    }
+    if (m?.type === WRITTEN && m.id !== undefined) {
+      written(worker, m.id);
+      return;
+    }
     if (m?.type !== STARTED || !m.fields) return;
     listening.add(worker);
     const slot = slots.get(worker)?.slot;
@@ -118,6 +211,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<boolean> {
     const entry = slots.get(worker);
     slots.delete(worker);
     listening.delete(worker);
+    // A dead worker answers no question any more.
+    for (const question of [...questions.keys()]) written(worker, question);
     if (!entry) return;
     if (stopping) {
       if (slots.size === 0) process.exit(0);

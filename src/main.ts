@@ -1,7 +1,7 @@
 // Process entry: load the configuration, keys and store, listen, sweep
 // expired records, reload on SIGHUP, shut down cleanly on SIGTERM/SIGINT.
 import { authenticatorKinds } from './auth/registry.ts';
-import { announceStart, runPrimary, sweepsStore, workerCount, workerLog } from './cluster.ts';
+import { announceStart, runPrimary, sweepsStore, workerCount, workerLog, workerPeers } from './cluster.ts';
 import type { Config } from './config/config.ts';
 import { ConfigError, loadConfigFile } from './config/load.ts';
 import { describeError } from './errors.ts';
@@ -45,9 +45,11 @@ async function main(): Promise<void> {
   if (await runPrimary({ workers, log, prepare })) return;
   // Waits for the database (postgres: connected, schema migrated or refused
   // as newer) so a wrong URL stops the start, not the first sign-in.
-  // Under workers the SQLite file has several writers: no write-behind.
+  // Under workers the SQLite file has several writers, each holding what it
+  // wrote behind until the others ask for it (store/sqlite.ts).
   const store = await connectStore(config.store, {
     shared: workers > 1,
+    peers: workers > 1 && config.store.kind === 'sqlite' ? workerPeers(log) : undefined,
     onError: (error) => log.error({ event: 'store-write', err: error }, 'store: a background write failed; retrying'),
   });
   // Loaded only where requests are served: the primary of `workers` never

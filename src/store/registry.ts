@@ -3,23 +3,31 @@ import type { StoreConfig } from '../config/config.ts';
 import { MemoryStore } from './memory.ts';
 import { PostgresStore } from './postgres.ts';
 import { SqliteStore } from './sqlite.ts';
-import type { Store, StoreOptions } from './store.ts';
+import type { Store, StoreOptions, StorePeers } from './store.ts';
 
 // Opens at once; a postgres store connects and migrates in the background
 // (every call waits for it). Use connectStore to wait and fail early.
 // `shared`: other processes write the same SQLite file while this one runs
-// (workers): no write-behind (sqlite.ts), every write is in the file when
-// its call resolves.
+// (a CLI command beside a running broker): no write-behind (sqlite.ts),
+// every write is in the file when its call resolves. `peers` (workers on
+// one SQLite file): the other processes hold records too, and find each
+// other's through `peers`: write-behind across workers (sqlite.ts).
 export interface OpenOptions extends StoreOptions {
   shared?: boolean;
+  peers?: StorePeers | undefined;
 }
 
 export function openStore(config: StoreConfig, options: OpenOptions = {}): Store {
   switch (config.kind) {
     case 'memory':
       return new MemoryStore(options);
-    case 'sqlite':
-      return new SqliteStore(config.path, { ...options, writeBehind: !options.shared });
+    case 'sqlite': {
+      const { peers, shared, ...rest } = options;
+      const writeBehind = peers ? { peers } : !shared;
+      const store = new SqliteStore(config.path, { ...rest, writeBehind });
+      peers?.answer(() => store.flushPending());
+      return store;
+    }
     case 'postgres':
       return new PostgresStore({
         ...options,

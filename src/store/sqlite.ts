@@ -22,6 +22,7 @@ import {
   type Store,
   type StoredRecord,
   type StoreOptions,
+  type StorePeers,
 } from './store.ts';
 
 const SCHEMA = `
@@ -65,9 +66,22 @@ interface IdRow extends Row {
 // consume (a redeemed code) of a record that is already in the file.
 // Patronym's own records (the throttle's counts before a check, release
 // log, consent, pseudonym generations, vendors) never wait here; the
-// throttle's rewards and resets do (sqlite-limiter.ts). Only for a file one
-// process owns: workers and CLI runs that share the file with a running
-// broker open it without write-behind (registry.ts).
+// throttle's rewards and resets do (sqlite-limiter.ts). CLI runs that share
+// the file with a running broker open it without write-behind (registry.ts).
+//
+// Under `workers`, each worker holds the records it created, and the others
+// must find them: a code issued by one worker is redeemed at another (the
+// vendor's connection is not the browser's). There, `peers` is set
+// (cluster.ts), and:
+//  - a worker holds only records the file does not have (new ones); a
+//    change to a record the file has is written through, so no worker ever
+//    reads an older copy from the file while another holds a newer one;
+//  - a lookup that finds nothing, here or in the file, asks every other
+//    worker to write what it holds (`peers.flush()`), then reads the file
+//    again; a consume or destroy that found nothing does the same;
+//  - revocations by grant, and every query by account, list or dump, ask
+//    the other workers to write first;
+//  - the throttle's counts are never deferred (every worker counts).
 const WRITE_BEHIND_MODELS: ReadonlySet<string> = new Set([
   'Session',
   'Interaction',
@@ -97,7 +111,7 @@ export interface SqliteStoreOptions extends StoreOptions {
   trace?: (sql: string) => void;
   // Keep WRITE_BEHIND_MODELS' records in memory and write them once a
   // second (see there). Only where this handle is the file's one writer.
-  writeBehind?: boolean | { ms: number };
+  writeBehind?: boolean | { ms?: number; peers?: StorePeers | undefined };
 }
 
 export class SqliteStore implements Store {
@@ -115,11 +129,17 @@ export class SqliteStore implements Store {
   readonly #onError: ((error: unknown) => void) | undefined;
   // Write-behind of the limiters' rewards and deletes (sqlite-limiter.ts).
   readonly #counts: DeferredCounts | undefined;
+  // Other workers on the file, holding records of their own.
+  readonly #peers: StorePeers | undefined;
+  // The latest flush, settled (never rejects).
+  #lastFlush: Promise<void> = Promise.resolve();
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
     this.#pending = options.writeBehind ? new HeldRecords() : undefined;
-    this.#pendingMs = typeof options.writeBehind === 'object' ? options.writeBehind.ms : WRITE_BEHIND_MS;
+    const writeBehind = typeof options.writeBehind === 'object' ? options.writeBehind : {};
+    this.#pendingMs = writeBehind.ms ?? WRITE_BEHIND_MS;
+    this.#peers = this.#pending ? writeBehind.peers : undefined;
     this.#onError = options.onError;
     if (path !== ':memory:') {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -138,7 +158,7 @@ export class SqliteStore implements Store {
     this.#db.pragma('secure_delete = ON');
     this.#migrate();
     this.#limiterStmt = limiterStatements(this.#db);
-    this.#counts = this.#pending ? new DeferredCounts(this.#limiterStmt) : undefined;
+    this.#counts = this.#pending && !this.#peers ? new DeferredCounts(this.#limiterStmt) : undefined;
     // Last: from here on the handle never busy-waits (sqlite-group-commit.ts).
     this.#group = new GroupCommit(this.#db);
     const live = '(expires_at IS NULL OR expires_at > @now)';
@@ -219,7 +239,8 @@ export class SqliteStore implements Store {
 
   upsert(model: string, id: string, payload: Payload, expiresIn?: number): Promise<void> {
     const row = this.#row(model, id, payload, expiresIn);
-    if (this.#buffered(model)) {
+    // With peers, only a record the file does not have is held (see above).
+    if (this.#buffered(model) && (!this.#peers || this.#pending?.get(key(model, id)) || !this.#inFile(model, id))) {
       this.#hold(row);
       return Promise.resolve();
     }
@@ -282,6 +303,11 @@ export class SqliteStore implements Store {
     return this.#group.patiently(() => this.#stmt.exists.get({ model, id })) !== undefined;
   }
 
+  // What this process holds and what other workers hold, written.
+  async #flushAll(): Promise<void> {
+    await Promise.all([this.flushPending(), this.#peers?.flush()]);
+  }
+
   #flushInBackground(): void {
     this.flushPending().catch((error: unknown) => this.#onError?.(error));
   }
@@ -298,7 +324,9 @@ export class SqliteStore implements Store {
     }
     const pending = this.#pending;
     const counts = this.#counts;
-    if (!pending || (pending.size === 0 && !counts?.size)) return Promise.resolve();
+    // Nothing new: settles once the flush under way (if any) has, so that
+    // what was held when this was called is in the file then.
+    if (!pending || (pending.size === 0 && !counts?.size)) return this.#lastFlush;
     const { batch, done } = pending.take();
     // The batch as it is when the transaction runs (records dropped or
     // replaced meanwhile are left out: sqlite-held.ts).
@@ -309,7 +337,7 @@ export class SqliteStore implements Store {
       // gone down (see DeferredCounts).
       counts?.writeAll();
     });
-    return written.then(
+    const settled = written.then(
       () => done(false),
       (error: unknown) => {
         done(true);
@@ -317,6 +345,10 @@ export class SqliteStore implements Store {
         throw error;
       },
     );
+    // Flushes commit in the order they were asked for (one handle, one
+    // group commit): the last one settling means all before it have.
+    this.#lastFlush = settled.catch(() => undefined);
+    return settled;
   }
 
   update(
@@ -353,15 +385,34 @@ export class SqliteStore implements Store {
   }
 
   async find(model: string, id: string): Promise<Payload | undefined> {
+    const found = await this.#findHere(model, id);
+    if (found !== undefined || !this.#fromPeers(model)) return found;
+    await this.#peers?.flush();
+    return this.#findHere(model, id);
+  }
+
+  async #findHere(model: string, id: string): Promise<Payload | undefined> {
     const held = this.#held(model, id);
     if (held) return held === 'expired' ? undefined : (JSON.parse(held.payload) as Payload);
     return this.#group.read(() => this.#parse(this.#stmt.find.get({ model, id, now: this.#now() })));
+  }
+
+  // Whether a miss of this model may be a record another worker holds.
+  #fromPeers(model: string): boolean {
+    return this.#peers !== undefined && WRITE_BEHIND_MODELS.has(model);
   }
 
   // oidc-provider looks a session up by uid at every code redemption: the
   // held records are looked up first (by uid, sqlite-held.ts), then the
   // file, whose copy counts only if no newer one is held.
   async findByUid(model: string, uid: string): Promise<Payload | undefined> {
+    const found = await this.#findByUidHere(model, uid);
+    if (found !== undefined || !this.#fromPeers(model)) return found;
+    await this.#peers?.flush();
+    return this.#findByUidHere(model, uid);
+  }
+
+  async #findByUidHere(model: string, uid: string): Promise<Payload | undefined> {
     const row = this.#buffered(model) ? this.#pending?.byUid(model, uid) : undefined;
     if (row && isLive(row, this.#now())) return JSON.parse(row.payload) as Payload;
     return this.#unlessHeld(
@@ -371,6 +422,13 @@ export class SqliteStore implements Store {
   }
 
   async findByUserCode(model: string, userCode: string): Promise<Payload | undefined> {
+    const found = await this.#findByUserCodeHere(model, userCode);
+    if (found !== undefined || !this.#fromPeers(model)) return found;
+    await this.#peers?.flush();
+    return this.#findByUserCodeHere(model, userCode);
+  }
+
+  async #findByUserCodeHere(model: string, userCode: string): Promise<Payload | undefined> {
     const held = this.#heldWhere(model, (row) => row.userCode === userCode);
     if (held) return held;
     return this.#unlessHeld(
@@ -401,7 +459,15 @@ export class SqliteStore implements Store {
   // cannot bring it back unconsumed. Otherwise one conditional statement: of
   // concurrent consumes (in this process or another on the file) exactly one
   // changes the row.
-  consume(model: string, id: string): Promise<boolean> {
+  async consume(model: string, id: string): Promise<boolean> {
+    const done = await this.#consumeHere(model, id);
+    if (done || !this.#fromPeers(model) || (await this.#exists(model, id))) return done;
+    // Not in the file, nor held here: perhaps held by another worker.
+    await this.#peers?.flush();
+    return this.#consumeHere(model, id);
+  }
+
+  #consumeHere(model: string, id: string): Promise<boolean> {
     const held = this.#held(model, id);
     if (held === 'expired') return Promise.resolve(false);
     if (held) {
@@ -424,21 +490,33 @@ export class SqliteStore implements Store {
     );
   }
 
+  // In the file, live or not, consumed or not (a miss there is what may be
+  // another worker's).
+  async #exists(model: string, id: string): Promise<boolean> {
+    return (await this.#group.read(() => this.#stmt.exists.get({ model, id }))) !== undefined;
+  }
+
   // A held record is dropped; the file is written only if it has a copy.
   destroy(model: string, id: string): Promise<void> {
     if (this.#buffered(model)) {
       const dropped = this.#pending?.delete(key(model, id));
       if (dropped && !this.#inFile(model, id)) return Promise.resolve();
     }
-    return this.#group.write(() => {
-      this.#stmt.destroy.run({ model, id });
+    const destroyed = this.#group.write(() => this.#stmt.destroy.run({ model, id }).changes > 0);
+    if (!this.#fromPeers(model)) return destroyed.then(() => undefined);
+    // Not in the file, nor held here: perhaps held by another worker.
+    return destroyed.then(async (done) => {
+      if (done) return;
+      await this.#peers?.flush();
+      await this.#group.write(() => this.#stmt.destroy.run({ model, id }));
     });
   }
 
-  revokeByGrantId(grantId: string): Promise<void> {
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.#peers?.flush();
     const pending = this.#pending;
     if (pending) for (const [k, row] of pending.rows()) if (row.grantId === grantId) pending.delete(k);
-    return this.#group.write(() => {
+    await this.#group.write(() => {
       this.#stmt.revoke.run({ grantId });
     });
   }
@@ -452,7 +530,7 @@ export class SqliteStore implements Store {
   }
 
   async list(model: string): Promise<StoredRecord[]> {
-    if (this.#buffered(model)) await this.flushPending();
+    if (this.#buffered(model)) await this.#flushAll();
     return this.#group.read(() =>
       this.#stmt.list
         .all({ model, now: this.#now() })
@@ -462,7 +540,7 @@ export class SqliteStore implements Store {
 
   // By primary key in pages of 500, so a large file is never read whole.
   async *dump(): AsyncIterable<DumpedRecord> {
-    await this.flushPending();
+    await this.#flushAll();
     const page = this.#db.prepare<
       { model: string; id: string; now: number },
       { model: string; id: string; payload: string; expires_at: number | null }
@@ -490,7 +568,7 @@ export class SqliteStore implements Store {
   }
 
   async findByAccount(accountId: string): Promise<StoredRecord[]> {
-    await this.flushPending();
+    await this.#flushAll();
     return this.#group.read(() =>
       this.#stmt.findByAccount
         .all({ accountId, now: this.#now() })

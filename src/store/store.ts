@@ -95,6 +95,15 @@ export interface Store {
   close(): Promise<void>;
 }
 
+// The other processes holding records of their own for the same SQLite
+// file (workers, cluster.ts; sqlite.ts says what for).
+export interface StorePeers {
+  // Resolves once every other worker has written what it held.
+  flush(): Promise<void>;
+  // Whoever asks this process to write what it holds gets `flushHeld` run.
+  answer(flushHeld: () => Promise<void>): void;
+}
+
 export interface StoreOptions {
   // Milliseconds since the epoch; tests pass a controllable clock.
   now?: () => number;

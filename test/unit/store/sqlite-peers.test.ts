@@ -1,0 +1,132 @@
+// SQLite's write-behind across workers (issue 18): two handles on one file,
+// each holding what it wrote, linked as cluster.ts links workers (here in
+// one process, the question passed on at once). What one holds the other
+// must find, consume once, revoke and forget; and neither ever reads an
+// older copy from the file while the other holds a newer one.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../../src/store/registry.ts';
+import type { Store, StorePeers } from '../../../src/store/store.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'patronym-peers-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+function workers() {
+  const path = join(dir, `peers-${n++}.sqlite`);
+  const held = new Map<number, () => Promise<void>>();
+  const asked: number[] = [];
+  const peersOf = (me: number): StorePeers => ({
+    flush: async () => {
+      asked.push(me);
+      await Promise.all([...held].filter(([w]) => w !== me).map(([, flushHeld]) => flushHeld()));
+    },
+    answer: (flushHeld) => held.set(me, flushHeld),
+  });
+  const open = (me: number) => openStore({ kind: 'sqlite', path }, { shared: true, peers: peersOf(me) });
+  const a = open(0);
+  const b = open(1);
+  // What a restart would read: only what was committed.
+  const file = openStore({ kind: 'sqlite', path }, { shared: true });
+  return { a, b, file, asked, close: () => Promise.all([a.close(), b.close(), file.close()]) };
+}
+
+describe('sqlite write-behind across workers', () => {
+  it('holds a new record until another worker looks for it, then that one finds it', async () => {
+    const { a, b, file, asked, close } = workers();
+    await a.upsert('AuthorizationCode', 'c1', { grantId: 'g1', accountId: 'acc' }, 60);
+    expect(await file.find('AuthorizationCode', 'c1')).toBeUndefined();
+    expect(await b.find('AuthorizationCode', 'c1')).toEqual({ grantId: 'g1', accountId: 'acc' });
+    expect(asked).toEqual([1]);
+    expect(await file.find('AuthorizationCode', 'c1')).toBeDefined();
+    // Found where it is: nobody asked again.
+    expect(await b.find('AuthorizationCode', 'c1')).toBeDefined();
+    expect(await a.find('AuthorizationCode', 'c1')).toBeDefined();
+    expect(asked).toEqual([1]);
+    // A record nobody has: asked once, still nothing.
+    expect(await b.find('AuthorizationCode', 'nope')).toBeUndefined();
+    expect(asked).toEqual([1, 1]);
+    // Patronym's own records are never held: a miss asks nobody.
+    expect(await b.find('Account', 'nope')).toBeUndefined();
+    expect(asked).toEqual([1, 1]);
+    await close();
+  });
+
+  it('redeems a code held by one worker exactly once when 200 redemptions arrive at both', async () => {
+    const { a, b, close } = workers();
+    await a.upsert('AuthorizationCode', 'c1', { grantId: 'g1' }, 60);
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? b : a).consume('AuthorizationCode', 'c1')),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    // And once redeemed at one worker, a replay at the other is caught.
+    await b.upsert('AuthorizationCode', 'c2', { grantId: 'g2' }, 60);
+    expect(await b.consume('AuthorizationCode', 'c2')).toBe(true);
+    expect(await a.consume('AuthorizationCode', 'c2')).toBe(false);
+    expect((await a.find('AuthorizationCode', 'c2'))?.consumed).toBeTypeOf('number');
+    // Consumed at b without b having read it first (a's copy).
+    await a.upsert('AuthorizationCode', 'c3', { grantId: 'g3' }, 60);
+    expect(await b.consume('AuthorizationCode', 'c3')).toBe(true);
+    expect(await a.consume('AuthorizationCode', 'c3')).toBe(false);
+    await close();
+  });
+
+  it('writes a change to a record the file has at once, so no worker reads the older copy', async () => {
+    const { a, b, file, close } = workers();
+    await a.upsert('Session', 's1', { uid: 'u1', v: 1 }, 600);
+    expect(await b.find('Session', 's1')).toEqual({ uid: 'u1', v: 1 });
+    // The file has s1 now: a's change is written, not held.
+    await a.upsert('Session', 's1', { uid: 'u1', v: 2 }, 600);
+    expect(await file.find('Session', 's1')).toEqual({ uid: 'u1', v: 2 });
+    expect(await b.find('Session', 's1')).toEqual({ uid: 'u1', v: 2 });
+    await b.upsert('Session', 's1', { uid: 'u1', v: 3 }, 600);
+    expect(await a.find('Session', 's1')).toEqual({ uid: 'u1', v: 3 });
+    await close();
+  });
+
+  it('finds by uid what another worker holds (an interaction started at one, continued at the other)', async () => {
+    const { a, b, close } = workers();
+    await a.upsert('Interaction', 'i1', { uid: 'u9' }, 600);
+    expect(await b.findByUid('Interaction', 'u9')).toEqual({ uid: 'u9' });
+    await b.destroy('Interaction', 'i1');
+    expect(await a.find('Interaction', 'i1')).toBeUndefined();
+    await close();
+  });
+
+  it('destroys, revokes and lists what another worker holds', async () => {
+    const { a, b, file, close } = workers();
+    // Destroyed at b without b having read it first.
+    await a.upsert('Session', 's1', { uid: 'u1' }, 600);
+    await b.destroy('Session', 's1');
+    expect(await a.find('Session', 's1')).toBeUndefined();
+    expect(await file.find('Session', 's1')).toBeUndefined();
+    // A grant's tokens, held at a, revoked at b.
+    await a.upsert('AccessToken', 't1', { grantId: 'g1' }, 600);
+    await a.upsert('RefreshToken', 'r1', { grantId: 'g1' }, 600);
+    await a.upsert('AccessToken', 't2', { grantId: 'g2' }, 600);
+    await b.revokeByGrantId('g1');
+    expect(await a.find('AccessToken', 't1')).toBeUndefined();
+    expect(await a.find('RefreshToken', 'r1')).toBeUndefined();
+    expect(await a.find('AccessToken', 't2')).toBeDefined();
+    // "Forget me" at b reaches the session a holds for the patron.
+    await a.upsert('Session', 's2', { uid: 'u2', accountId: 'acc' }, 600);
+    expect((await b.findByAccount('acc')).map((r) => r.id)).toEqual(['s2']);
+    expect((await b.list('Session')).map((r) => r.id)).toEqual(['s2']);
+    await close();
+  });
+
+  it('counts the throttle in the file at once (every worker counts the same card)', async () => {
+    const { a, b, close } = workers();
+    const options = { keyPrefix: 'card', points: 3, duration: 900 };
+    const [atA, atB]: Awaited<ReturnType<Store['limiter']>>[] = [await a.limiter(options), await b.limiter(options)];
+    await atA.consume('k', 1);
+    await atA.consume('k', 1);
+    expect((await atB.get('k'))?.consumedPoints).toBe(2);
+    // A success's reset at one worker is seen by the other at once.
+    await atA.delete('k');
+    expect(await atB.get('k')).toBeNull();
+    await close();
+  });
+});
