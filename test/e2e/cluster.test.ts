@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDemoPatrons } from '../../src/cli/commands/demo.ts';
-import { formField, login, removeDir, startLogin, vendor } from '../support/broker.ts';
+import { formField, login, removeDir, startLogin, submitLogin, vendor } from '../support/broker.ts';
 import { TEST_PEPPER } from '../support/patrons.ts';
 
 async function freePort(): Promise<number> {
@@ -53,7 +53,7 @@ const scrape = (url: string): Promise<string> =>
 // A card form posted on a connection of its own: the primary hands each new
 // connection to the next worker in turn, so consecutive posts alternate
 // between the workers (kept-alive connections of fetch's pool would not).
-const postOnNewConnection = (url: string, cookie: string, body: string): Promise<number> =>
+const postOnNewConnection = (url: string, headers: Record<string, string>, body: string): Promise<number> =>
   new Promise<number>((resolve, reject) => {
     const req = request(
       url,
@@ -61,7 +61,7 @@ const postOnNewConnection = (url: string, cookie: string, body: string): Promise
         method: 'POST',
         agent: false,
         headers: {
-          cookie,
+          ...headers,
           'content-type': 'application/x-www-form-urlencoded',
           'content-length': Buffer.byteLength(body),
         },
@@ -189,6 +189,28 @@ clients: [{ client_id: v, client_secret: s, redirect_uris: ['http://127.0.0.1:9/
     for (const metrics of scrapes) expect(okSignIns(metrics)).toBe(before + 6);
   }, 60_000);
 
+  it('redeems a code at whichever worker the vendor reaches, once: a replay at either is refused', async () => {
+    // Each worker holds the codes it issues (write-behind): the other must
+    // get them from it when the vendor's connection lands there.
+    const v = await vendor(issuer(), 'v', 's', 'http://127.0.0.1:9/cb');
+    const authorization = `Basic ${Buffer.from('v:s').toString('base64')}`;
+    for (let i = 0; i < 4; i++) {
+      const started = await startLogin(v, issuer());
+      const done = await submitLogin(started, issuer(), '21234000000001', '1234');
+      const code = new URL(done.leftFor ?? 'http://x/').searchParams.get('code') ?? '';
+      expect(code).not.toBe('');
+      const form = new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: 'http://127.0.0.1:9/cb',
+        code_verifier: started.verifier,
+      }).toString();
+      // Two new connections in a row: the primary hands them to different workers.
+      expect(await postOnNewConnection(`${issuer()}/token`, { authorization }, form)).toBe(200);
+      expect(await postOnNewConnection(`${issuer()}/token`, { authorization }, form)).toBe(400);
+    }
+  }, 60_000);
+
   it('counts wrong PINs across workers (the throttle lives in the store)', async () => {
     const from = output.length;
     const v = await vendor(issuer(), 'v', 's', 'http://127.0.0.1:9/cb');
@@ -203,7 +225,9 @@ clients: [{ client_id: v, client_secret: s, redirect_uris: ['http://127.0.0.1:9/
         pin: '0000',
       });
       // 200: the form again, with the error; no redirect to the vendor.
-      expect(await postOnNewConnection(new URL(action, issuer()).href, page.jar.header(), form.toString())).toBe(200);
+      expect(
+        await postOnNewConnection(new URL(action, issuer()).href, { cookie: page.jar.header() }, form.toString()),
+      ).toBe(200);
     }
     await waitUntil(
       'wrong PINs logged by both workers',
