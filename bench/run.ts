@@ -17,7 +17,8 @@
 //   npm run bench workers              bare, and main.ts as one process and as 2 workers
 //   npm run bench sqlite               bare, and Patronym on an empty SQLite store (the quick check)
 //   npm run bench paired               bare and Patronym on SQLite in BENCH_ROUNDS (5) paired rounds, medians;
-//                                      BENCH_BASELINE=<checkout> adds that checkout's Patronym (A/B of a change)
+//                                      BENCH_BASELINE=<checkout> adds that checkout's Patronym (A/B of a change);
+//                                      BENCH_PAIRED=workers: main.ts as 1 process and as 2 workers instead
 //   npm run bench soak                 SOAK_MINUTES (30) of load, RSS and store size each minute
 //
 // BENCH_COUNT and BENCH_SECONDS bound each row, BENCH_CONCURRENCY (1,8,32) picks the levels; BENCH_CPU_PROF=<dir> has the
@@ -104,11 +105,14 @@ async function compare(wantedRow: (name: string) => boolean): Promise<void> {
 // each concurrency, seconds apart; the table is the median round of each.
 async function paired(): Promise<void> {
   const setup = await (scenarios.ldap as Scenario)();
-  const rows = ldapRows(setup, undefined).filter(
-    (r) => r.name.startsWith('bare') || r.name === 'patronym sqlite' || r.name === 'patronym baseline',
-  );
+  // BENCH_PAIRED=workers: main.ts as one process and as 2 workers instead.
+  const names =
+    process.env.BENCH_PAIRED === 'workers'
+      ? ['patronym main.ts 1 proc', 'patronym main.ts 2 workers']
+      : ['patronym sqlite', 'patronym baseline'];
+  const rows = ldapRows(setup, undefined).filter((r) => r.name.startsWith('bare') || names.includes(r.name));
   process.stdout.write(
-    `\nThe LDAP scenario, bare and Patronym on SQLite in ${ROUNDS} paired rounds\n${COMPARE_HEADER}\n`,
+    `\nThe LDAP scenario, bare and ${names.join(', ')} in ${ROUNDS} paired rounds\n${COMPARE_HEADER}\n`,
   );
   const bare = new Map<number, Measured>();
   try {
