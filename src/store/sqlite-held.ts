@@ -45,6 +45,11 @@ export class HeldRecords {
     return undefined;
   }
 
+  // Held and not yet handed to a flush.
+  isPending(k: string): boolean {
+    return this.#pending.has(k);
+  }
+
   // Holds a newer copy: an older one in a batch being flushed is not written.
   set(k: string, row: HeldRow): void {
     for (const batch of this.#flushing) batch.delete(k);

@@ -239,8 +239,7 @@ export class SqliteStore implements Store {
 
   upsert(model: string, id: string, payload: Payload, expiresIn?: number): Promise<void> {
     const row = this.#row(model, id, payload, expiresIn);
-    // With peers, only a record the file does not have is held (see above).
-    if (this.#buffered(model) && (!this.#peers || this.#pending?.get(key(model, id)) || !this.#inFile(model, id))) {
+    if (this.#holdsWrite(model, id)) {
       this.#hold(row);
       return Promise.resolve();
     }
@@ -270,6 +269,15 @@ export class SqliteStore implements Store {
 
   #buffered(model: string): boolean {
     return this.#pending !== undefined && WRITE_BEHIND_MODELS.has(model);
+  }
+
+  // Whether a write of this record is held: always in one process; with
+  // peers only while the file has no copy of it (see above), which a record
+  // in a flush already written but not yet committed has.
+  #holdsWrite(model: string, id: string): boolean {
+    if (!this.#buffered(model)) return false;
+    if (!this.#peers) return true;
+    return this.#pending?.isPending(key(model, id)) === true || !this.#inFile(model, id);
   }
 
   #hold(row: HeldRow): void {
@@ -362,7 +370,7 @@ export class SqliteStore implements Store {
     // between, and nothing in this one runs between read and write. If
     // `change` throws, nothing was written.
     const held = this.#held(model, id);
-    if (held) {
+    if (held && this.#holdsWrite(model, id)) {
       // The newest copy is held: changed and held again at once (nothing else
       // runs in between in this process, the file's one writer).
       try {
@@ -386,7 +394,8 @@ export class SqliteStore implements Store {
 
   async find(model: string, id: string): Promise<Payload | undefined> {
     const found = await this.#findHere(model, id);
-    if (found !== undefined || !this.#fromPeers(model)) return found;
+    // A record the file has (expired, say) is no other worker's.
+    if (found !== undefined || !this.#fromPeers(model) || (await this.#exists(model, id))) return found;
     await this.#peers?.flush();
     return this.#findHere(model, id);
   }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/store/registry.ts';
+import type { SqliteStore } from '../../../src/store/sqlite.ts';
 import type { StorePeers } from '../../../src/store/store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'patronym-peers-'));
@@ -25,7 +26,7 @@ function workers() {
     },
     answer: (flushHeld) => held.set(me, flushHeld),
   });
-  const open = (me: number) => openStore({ kind: 'sqlite', path }, { shared: true, peers: peersOf(me) });
+  const open = (me: number) => openStore({ kind: 'sqlite', path }, { shared: true, peers: peersOf(me) }) as SqliteStore;
   const a = open(0);
   const b = open(1);
   // What a restart would read: only what was committed.
@@ -84,6 +85,44 @@ describe('sqlite write-behind across workers', () => {
     await b.upsert('Session', 's1', { uid: 'u1', v: 3 }, 600);
     expect(await a.find('Session', 's1')).toEqual({ uid: 'u1', v: 3 });
     await close();
+  });
+
+  it('writes a change made while its record’s flush is written but not yet committed (no older copy left in the file)', async () => {
+    const { a, b, file, close } = workers();
+    await a.upsert('Session', 's1', { uid: 'u1', v: 1 }, 600);
+    await a.update('Session', 's1', (p) => ({ ...p, v: 2 }), 600);
+    // The flush's statements run now; its COMMIT comes a turn later.
+    const flushed = a.flushPending();
+    await a.upsert('Session', 's1', { uid: 'u1', v: 3 }, 600);
+    await flushed;
+    expect(await file.find('Session', 's1')).toEqual({ uid: 'u1', v: 3 });
+    expect(await b.find('Session', 's1')).toEqual({ uid: 'u1', v: 3 });
+    const again = a.flushPending();
+    await a.update('Session', 's1', (p) => ({ ...p, v: 4 }), 600);
+    await again;
+    expect(await b.find('Session', 's1')).toEqual({ uid: 'u1', v: 4 });
+    await close();
+  });
+
+  it('asks nobody for a record the file has, expired', async () => {
+    let now = Date.now();
+    const path = join(dir, `peers-${n++}.sqlite`);
+    const asked: string[] = [];
+    const peers: StorePeers = {
+      flush: async () => {
+        asked.push('flush');
+      },
+      answer: () => {},
+    };
+    const store = openStore({ kind: 'sqlite', path }, { shared: true, peers, now: () => now }) as SqliteStore;
+    await store.upsert('Session', 's1', { uid: 'u1' }, 60);
+    await store.flushPending();
+    now += 120_000;
+    expect(await store.find('Session', 's1')).toBeUndefined();
+    expect(asked).toEqual([]);
+    expect(await store.find('Session', 's2')).toBeUndefined();
+    expect(asked).toEqual(['flush']);
+    await store.close();
   });
 
   it('finds by uid what another worker holds (an interaction started at one, continued at the other)', async () => {
