@@ -54,6 +54,12 @@ export function workerPeers(log: Logger): StorePeers | undefined {
   return {
     flush: () =>
       new Promise<void>((resolve) => {
+        // Without the primary this worker is on its way out (cluster ends a
+        // worker whose channel closes): nobody is left to ask.
+        if (!process.connected) {
+          resolve();
+          return;
+        }
         const id = next++;
         // The primary always answers; this only guards against it being gone.
         const timer = setTimeout(() => {
@@ -73,7 +79,9 @@ export function workerPeers(log: Logger): StorePeers | undefined {
           .catch((error: unknown) =>
             log.error({ event: 'store-write', err: error }, 'store: writing held records for another worker failed'),
           )
-          .finally(() => process.send?.({ type: WRITTEN, id: m.id }));
+          .finally(() => {
+            if (process.connected) process.send?.({ type: WRITTEN, id: m.id });
+          });
       });
     },
   };
