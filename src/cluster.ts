@@ -40,6 +40,33 @@ const PEER_WAIT_MS = 2000;
 
 type Message = { type?: string; id?: number; fields?: StartFields };
 
+// At most one question in flight per worker: misses that come while one is
+// asked share the next, asked once the first is answered (a question asked
+// before a miss may have been answered before the record it looks for was
+// made). So requests for records nobody has (forged codes, say) cost each
+// other worker at most one early write per round trip.
+export function coalesce(ask: () => Promise<void>): () => Promise<void> {
+  let current: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+  const flush = (): Promise<void> => {
+    if (!current) {
+      current = ask().finally(() => {
+        current = undefined;
+      });
+      return current;
+    }
+    // Asked whether the question in flight was answered or failed.
+    next ??= current
+      .catch(() => undefined)
+      .then(() => {
+        next = undefined;
+        return flush();
+      });
+    return next;
+  };
+  return flush;
+}
+
 // A worker's link to the other workers' held records (undefined outside
 // workers).
 export function workerPeers(log: Logger): StorePeers | undefined {
@@ -52,26 +79,28 @@ export function workerPeers(log: Logger): StorePeers | undefined {
     asked.delete(m.id);
   });
   return {
-    flush: () =>
-      new Promise<void>((resolve) => {
-        // Without the primary this worker is on its way out (cluster ends a
-        // worker whose channel closes): nobody is left to ask.
-        if (!process.connected) {
-          resolve();
-          return;
-        }
-        const id = next++;
-        // The primary always answers; this only guards against it being gone.
-        const timer = setTimeout(() => {
-          asked.delete(id);
-          resolve();
-        }, 2 * PEER_WAIT_MS);
-        asked.set(id, () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        process.send?.({ type: ASK, id });
-      }),
+    flush: coalesce(
+      () =>
+        new Promise<void>((resolve) => {
+          // Without the primary this worker is on its way out (cluster ends a
+          // worker whose channel closes): nobody is left to ask.
+          if (!process.connected) {
+            resolve();
+            return;
+          }
+          const id = next++;
+          // The primary always answers; this only guards against it being gone.
+          const timer = setTimeout(() => {
+            asked.delete(id);
+            resolve();
+          }, 2 * PEER_WAIT_MS);
+          asked.set(id, () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          process.send?.({ type: ASK, id });
+        }),
+    ),
     answer(flushHeld) {
       process.on('message', (m: Message) => {
         if (m?.type !== WRITE) return;
