@@ -177,14 +177,30 @@ describe('sqlite write-behind', () => {
     const store = new SqliteStore(path, { writeBehind: { ms: 20 }, onError: (e) => errors.push(e) });
     const file = new SqliteStore(path);
     const other = new Database(path);
-    other.exec('ALTER TABLE records RENAME TO records_away');
+    // better-sqlite3 is synchronous: waiting in SQLite's busy handler for a
+    // lock the store holds would block the very event loop whose next turn
+    // commits it (a deadlock until busy_timeout). So no busy wait: tried
+    // again between turns.
+    other.pragma('busy_timeout = 0');
+    const alter = async (sql: string) => {
+      for (let i = 0; ; i++) {
+        try {
+          other.exec(sql);
+          return;
+        } catch (error) {
+          if (i > 500 || (error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      }
+    };
+    await alter('ALTER TABLE records RENAME TO records_away');
     await store.upsert('Session', 's1', { v: 1 }, 600);
     await expect(store.flushPending()).rejects.toThrow(/records/);
     // The timer's own try goes to onError (the sysadmin's log).
     for (let i = 0; i < 100 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(errors.length).toBeGreaterThan(0);
     expect(await store.find('Session', 's1')).toEqual({ v: 1 });
-    other.exec('ALTER TABLE records_away RENAME TO records');
+    await alter('ALTER TABLE records_away RENAME TO records');
     other.close();
     for (let i = 0; i < 100 && !(await file.find('Session', 's1')); i++) await new Promise((r) => setTimeout(r, 10));
     expect(await file.find('Session', 's1')).toEqual({ v: 1 });
