@@ -54,7 +54,7 @@ async function signIn(
   card: string,
   pin: string,
   e: Endpoints,
-  agent: Agent,
+  agents: Agents,
 ): Promise<void> {
   const verifier = randomBytes(32).toString('base64url');
   const nonce = randomBytes(16).toString('base64url');
@@ -68,7 +68,7 @@ async function signIn(
     state: randomBytes(8).toString('base64url'),
     nonce,
   });
-  const walk = browserWalk(origin, o.client.redirect, agent);
+  const walk = browserWalk(origin, o.client.redirect, agents.browser);
   const page = await walk(`${origin}/auth?${query}`);
   const action = /action="([^"]+)"/.exec(page.body)?.[1];
   if (!action) throw new Error(`no form (status ${page.status})`);
@@ -94,7 +94,7 @@ async function signIn(
         code_verifier: verifier,
       }).toString(),
     },
-    agent,
+    agents.vendor,
   );
   const body = JSON.parse(token.body) as { id_token?: string; access_token?: string };
   if (!body.id_token || !body.access_token) throw new Error(`token ${token.status}`);
@@ -103,7 +103,7 @@ async function signIn(
   const userinfo = await send(
     `${origin}${e.userinfo}`,
     { headers: { authorization: `Bearer ${body.access_token}` } },
-    agent,
+    agents.vendor,
   );
   const claims = JSON.parse(userinfo.body) as { sub?: string };
   if (claims.sub !== payload.sub) throw new Error(`userinfo ${userinfo.status}`);
@@ -111,11 +111,24 @@ async function signIn(
 
 type JwksFn = ReturnType<typeof createRemoteJWKSet>;
 
+// The browser's requests and the vendor's (token, userinfo) go on
+// connections of their own, as a vendor's server makes them: under
+// `workers` a code is then often redeemed at another worker than the one
+// that issued it.
+interface Agents {
+  browser: Agent;
+  vendor: Agent;
+}
+
 async function drive(o: DriveOptions): Promise<DriveResult> {
   const cpu = process.cpuUsage();
-  // One connection per worker and origin, kept open between sign-ins.
-  const agent = new Agent({ keepAlive: true, maxSockets: o.concurrency });
-  const endpoints = await discover(o.origins[0] as string, agent);
+  // Connections kept open between sign-ins, one per concurrent sign-in for
+  // the browsers and as many for the vendor.
+  const agents: Agents = {
+    browser: new Agent({ keepAlive: true, maxSockets: o.concurrency }),
+    vendor: new Agent({ keepAlive: true, maxSockets: o.concurrency }),
+  };
+  const endpoints = await discover(o.origins[0] as string, agents.vendor);
   const latencies: number[] = [];
   let failures = 0;
   let firstFailure: string | undefined;
@@ -128,7 +141,7 @@ async function drive(o: DriveOptions): Promise<DriveResult> {
       const { card, pin } = o.cards[n % o.cards.length] as { card: string; pin: string };
       const t0 = performance.now();
       try {
-        await signIn(o, o.origins[n % o.origins.length] as string, card, pin, endpoints, agent);
+        await signIn(o, o.origins[n % o.origins.length] as string, card, pin, endpoints, agents);
         latencies.push(performance.now() - t0);
       } catch (error) {
         failures++;
@@ -137,7 +150,8 @@ async function drive(o: DriveOptions): Promise<DriveResult> {
     }
   };
   await Promise.all(Array.from({ length: o.concurrency }, worker));
-  agent.destroy();
+  agents.browser.destroy();
+  agents.vendor.destroy();
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const used = process.cpuUsage(cpu);
