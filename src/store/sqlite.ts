@@ -394,9 +394,10 @@ export class SqliteStore implements Store {
 
   async find(model: string, id: string): Promise<Payload | undefined> {
     const found = await this.#findHere(model, id);
-    // A record the file has (expired, say) is no other worker's.
-    if (found !== undefined || !this.#fromPeers(model) || (await this.#exists(model, id))) return found;
-    await this.#peers?.flush();
+    if (found !== undefined || !this.#fromPeers(model)) return found;
+    // In the file now: expired (no other worker's), or written by another
+    // worker since the read above; read again either way.
+    if (!(await this.#exists(model, id))) await this.#peers?.flush();
     return this.#findHere(model, id);
   }
 
@@ -470,9 +471,11 @@ export class SqliteStore implements Store {
   // changes the row.
   async consume(model: string, id: string): Promise<boolean> {
     const done = await this.#consumeHere(model, id);
-    if (done || !this.#fromPeers(model) || (await this.#exists(model, id))) return done;
-    // Not in the file, nor held here: perhaps held by another worker.
-    await this.#peers?.flush();
+    if (done || !this.#fromPeers(model)) return done;
+    // Not in the file, nor held here: perhaps held by another worker. In
+    // the file now: consumed or expired, or written by another worker since
+    // the try above; tried again either way (one of concurrent tries wins).
+    if (!(await this.#exists(model, id))) await this.#peers?.flush();
     return this.#consumeHere(model, id);
   }
 

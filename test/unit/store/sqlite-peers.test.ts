@@ -6,9 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/store/registry.ts';
-import type { SqliteStore } from '../../../src/store/sqlite.ts';
+import { SqliteStore } from '../../../src/store/sqlite.ts';
 import type { StorePeers } from '../../../src/store/store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'patronym-peers-'));
@@ -102,6 +103,34 @@ describe('sqlite write-behind across workers', () => {
     await again;
     expect(await b.find('Session', 's1')).toEqual({ uid: 'u1', v: 4 });
     await close();
+  });
+
+  it('reads again a record another worker wrote between its miss and the check of the file', async () => {
+    // The race of a real broker: the read misses, the other worker's timer
+    // flush commits the record, then the check finds it in the file. Here
+    // the "other worker" writes at the moment the check starts.
+    const path = join(dir, `peers-${n++}.sqlite`);
+    const other = new Database(path);
+    let wrote = 0;
+    const write = (model: string, id: string, payload: string) => {
+      wrote++;
+      other
+        .prepare('INSERT INTO records (model, id, payload, expires_at) VALUES (?, ?, ?, ?)')
+        .run(model, id, payload, Date.now() + 60_000);
+    };
+    const trace = (sql: string) => {
+      if (sql.startsWith('SELECT 1 AS one') && sql.includes("'c1'"))
+        write('AuthorizationCode', 'c1', '{"grantId":"g1"}');
+      if (sql.startsWith('SELECT 1 AS one') && sql.includes("'c2'"))
+        write('AuthorizationCode', 'c2', '{"grantId":"g2"}');
+    };
+    const peers: StorePeers = { flush: async () => {}, answer: () => {} };
+    const store = new SqliteStore(path, { writeBehind: { peers }, trace });
+    expect(await store.find('AuthorizationCode', 'c1')).toEqual({ grantId: 'g1' });
+    expect(await store.consume('AuthorizationCode', 'c2')).toBe(true);
+    expect(wrote).toBe(2);
+    other.close();
+    await store.close();
   });
 
   it('asks nobody for a record the file has, expired', async () => {
