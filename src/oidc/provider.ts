@@ -240,6 +240,10 @@ export function createProvider(deps: ProviderDeps): Provider {
   // clientAddress middleware strips them otherwise).
   provider.proxy = config.trustedProxies.length > 0;
 
+  const detailOf = (error: unknown): { detail?: string } => {
+    const detail = (error as { error_detail?: unknown }).error_detail;
+    return typeof detail === 'string' ? { detail } : {};
+  };
   // What a sysadmin wants to see of oidc-provider's own errors: the event,
   // the OAuth error and the vendor — never a token, a code or a patron.
   const logEvent = (event: string) => (ctx: KoaContextWithOIDC | undefined, error: Error & { error?: string }) => {
@@ -248,6 +252,9 @@ export function createProvider(deps: ProviderDeps): Provider {
         event,
         error: error.error ?? error.name,
         description: (error as { error_description?: string }).error_description ?? error.message,
+        // oidc-provider's own reason, e.g. "authorization code not found"
+        // (its fixed wording; the patron-facing description hides it).
+        ...detailOf(error),
         // e.g. why a sector document could not be fetched
         ...(error.cause instanceof Error ? { cause: causes(error.cause) } : {}),
         client: ctx?.oidc?.client?.clientId,

@@ -247,8 +247,15 @@ describe('security', () => {
       const started = await startLogin(v, b.issuer);
       const done = await submitLogin(started, b.issuer, PATRON.card, PATRON.pin);
       const tokens = await completeLogin(v, started, done.leftFor as string);
+      const from = b.logs.length;
       await expect(completeLogin(v, started, done.leftFor as string)).rejects.toMatchObject({ error: 'invalid_grant' });
       await expect(oidc.fetchUserInfo(v.config, tokens.access_token, tokens.claims()?.sub as string)).rejects.toThrow();
+      // The sysadmin's log says why (oidc-provider's reason), naming no code.
+      const lines = b.logs.slice(from).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const refused = lines.find((l) => l.event === 'grant.error');
+      expect(refused).toMatchObject({ error: 'invalid_grant', detail: 'authorization code already consumed' });
+      const code = new URL(done.leftFor as string).searchParams.get('code') as string;
+      expect(b.logs.slice(from).join('')).not.toContain(code);
     });
 
     it('lets a vendor revoke its own tokens and nobody else’s', async () => {
