@@ -97,7 +97,7 @@ async function signIn(
     agents.vendor,
   );
   const body = JSON.parse(token.body) as { id_token?: string; access_token?: string };
-  if (!body.id_token || !body.access_token) throw new Error(`token ${token.status}`);
+  if (!body.id_token || !body.access_token) throw new Error(`token ${token.status} ${token.body.slice(0, 160)}`);
   const { payload } = await jwtVerify(body.id_token, e.jwks, { issuer: o.issuer, audience: o.client.id });
   if (payload.nonce !== nonce) throw new Error('id token: wrong nonce');
   const userinfo = await send(
@@ -106,7 +106,7 @@ async function signIn(
     agents.vendor,
   );
   const claims = JSON.parse(userinfo.body) as { sub?: string };
-  if (claims.sub !== payload.sub) throw new Error(`userinfo ${userinfo.status}`);
+  if (claims.sub !== payload.sub) throw new Error(`userinfo ${userinfo.status} ${userinfo.body.slice(0, 160)}`);
 }
 
 type JwksFn = ReturnType<typeof createRemoteJWKSet>;
