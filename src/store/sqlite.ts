@@ -392,13 +392,8 @@ export class SqliteStore implements Store {
     return row ? (JSON.parse(row.payload) as Payload) : undefined;
   }
 
-  async find(model: string, id: string): Promise<Payload | undefined> {
-    const found = await this.#findHere(model, id);
-    if (found !== undefined || !this.#fromPeers(model)) return found;
-    // In the file now: expired (no other worker's), or written by another
-    // worker since the read above; read again either way.
-    if (!(await this.#exists(model, id))) await this.#peers?.flush();
-    return this.#findHere(model, id);
+  find(model: string, id: string): Promise<Payload | undefined> {
+    return this.#orFromPeers(model, id, () => this.#findHere(model, id));
   }
 
   async #findHere(model: string, id: string): Promise<Payload | undefined> {
@@ -412,14 +407,23 @@ export class SqliteStore implements Store {
     return this.#peers !== undefined && WRITE_BEHIND_MODELS.has(model);
   }
 
+  // Tries `here`; if it found nothing and another worker may hold the
+  // record, asks the other workers to write what they hold, and tries again.
+  // Not asked when the file has the record by now (`id` known): expired or
+  // consumed there, or written by another worker since the first try, which
+  // the second try then finds.
+  async #orFromPeers<T>(model: string, id: string | undefined, here: () => Promise<T>): Promise<T> {
+    const first = await here();
+    if (first || !this.#fromPeers(model)) return first;
+    if (id === undefined || !this.#inFile(model, id)) await this.#peers?.flush();
+    return here();
+  }
+
   // oidc-provider looks a session up by uid at every code redemption: the
   // held records are looked up first (by uid, sqlite-held.ts), then the
   // file, whose copy counts only if no newer one is held.
-  async findByUid(model: string, uid: string): Promise<Payload | undefined> {
-    const found = await this.#findByUidHere(model, uid);
-    if (found !== undefined || !this.#fromPeers(model)) return found;
-    await this.#peers?.flush();
-    return this.#findByUidHere(model, uid);
+  findByUid(model: string, uid: string): Promise<Payload | undefined> {
+    return this.#orFromPeers(model, undefined, () => this.#findByUidHere(model, uid));
   }
 
   async #findByUidHere(model: string, uid: string): Promise<Payload | undefined> {
@@ -431,11 +435,8 @@ export class SqliteStore implements Store {
     );
   }
 
-  async findByUserCode(model: string, userCode: string): Promise<Payload | undefined> {
-    const found = await this.#findByUserCodeHere(model, userCode);
-    if (found !== undefined || !this.#fromPeers(model)) return found;
-    await this.#peers?.flush();
-    return this.#findByUserCodeHere(model, userCode);
+  findByUserCode(model: string, userCode: string): Promise<Payload | undefined> {
+    return this.#orFromPeers(model, undefined, () => this.#findByUserCodeHere(model, userCode));
   }
 
   async #findByUserCodeHere(model: string, userCode: string): Promise<Payload | undefined> {
@@ -469,14 +470,9 @@ export class SqliteStore implements Store {
   // cannot bring it back unconsumed. Otherwise one conditional statement: of
   // concurrent consumes (in this process or another on the file) exactly one
   // changes the row.
-  async consume(model: string, id: string): Promise<boolean> {
-    const done = await this.#consumeHere(model, id);
-    if (done || !this.#fromPeers(model)) return done;
-    // Not in the file, nor held here: perhaps held by another worker. In
-    // the file now: consumed or expired, or written by another worker since
-    // the try above; tried again either way (one of concurrent tries wins).
-    if (!(await this.#exists(model, id))) await this.#peers?.flush();
-    return this.#consumeHere(model, id);
+  consume(model: string, id: string): Promise<boolean> {
+    // Of concurrent second tries, too, exactly one wins.
+    return this.#orFromPeers(model, id, () => this.#consumeHere(model, id));
   }
 
   #consumeHere(model: string, id: string): Promise<boolean> {
@@ -500,12 +496,6 @@ export class SqliteStore implements Store {
     return this.#group.write(
       () => this.#stmt.consume.run({ model, id, at: epochSeconds(this.#now), now: this.#now() }).changes > 0,
     );
-  }
-
-  // In the file, live or not, consumed or not (a miss there is what may be
-  // another worker's).
-  async #exists(model: string, id: string): Promise<boolean> {
-    return (await this.#group.read(() => this.#stmt.exists.get({ model, id }))) !== undefined;
   }
 
   // A held record is dropped; the file is written only if it has a copy.
