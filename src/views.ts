@@ -45,6 +45,12 @@ export interface LocalLibrary {
 // object will do: the language is then the only library's, or English.
 export type RequestContext = object;
 
+export interface TemplateHelpers {
+  t: Translate;
+  date(value: string | number | Date): string;
+  lang: Locale;
+}
+
 export interface Views {
   // The request's language.
   locale(ctx: RequestContext): Locale;
@@ -52,6 +58,9 @@ export interface Views {
   // A date (YYYY-MM-DD, an ISO timestamp or epoch ms) in the request's language.
   date(ctx: RequestContext, value: string | number | Date): string;
   render(ctx: RequestContext, page: string, data: Record<string, unknown>): string;
+  // What every template gets for the request: t, date and lang (a sysadmin's
+  // own privacy page is rendered with these too).
+  helpers(ctx: RequestContext): TemplateHelpers;
   // Notes the request's language sources (mounted once, before every page).
   middleware(): Middleware;
   // What a route learnt about the request's language: ui_locales, the library.
@@ -226,20 +235,24 @@ export function createViews(options: ViewsOptions = {}): Views {
     }
     return found;
   };
+  const helpers = (ctx: RequestContext): TemplateHelpers => ({
+    t: (key, vars) => t(ctx, key, vars),
+    date: (value) => date(ctx, value),
+    lang: locale(ctx),
+  });
   return {
     locale,
     t,
     date,
+    helpers,
     render: (ctx, page, data) => {
       const sources = requests.get(ctx);
-      const lang = localeOf(sources);
       const { fn, filepath } = pageOf(page);
+      const bound = helpers(ctx);
       const all = {
         ...data,
-        t: ((key, vars) => t(ctx, key, vars)) satisfies Translate,
-        date: (value: string | number | Date) => date(ctx, value),
-        lang,
-        dir: directionOf(lang),
+        ...bound,
+        dir: directionOf(bound.lang),
         languages: languages(sources),
         footer: footer(sources),
       };

@@ -10,14 +10,7 @@ import type { Releasable } from '../policy/release.ts';
 import type { VendorPolicies } from '../policy/vendors.ts';
 import { DEVICE_COOKIE } from '../security/device-cookie.ts';
 import type { Store } from '../store/store.ts';
-import {
-  LANG_COOKIE,
-  LANG_COOKIE_DAYS,
-  type MessageValue,
-  type RequestContext,
-  sendPage,
-  type Views,
-} from '../views.ts';
+import { LANG_COOKIE, LANG_COOKIE_DAYS, type RequestContext, sendPage, type Views } from '../views.ts';
 import { SESSION_COOKIE, SESSION_SECONDS } from './privacy-session.ts';
 
 export const releaseSentences = (views: Views, ctx: RequestContext, releases: readonly Releasable[]): string[] =>
@@ -77,12 +70,7 @@ export function publicPages(deps: { config: Config; store: Store; views: Views; 
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
     ctx.vary('Accept-Language');
-    ctx.body = eta.renderString(customPrivacy, {
-      ...data,
-      t: (key: string, vars?: Record<string, MessageValue>) => views.t(ctx, key, vars),
-      date: (value: string | number | Date) => views.date(ctx, value),
-      lang: views.locale(ctx),
-    });
+    ctx.body = eta.renderString(customPrivacy, { ...data, ...views.helpers(ctx) });
   });
 
   // The landing page: what this is, for whom, and the libraries it serves
