@@ -71,7 +71,7 @@ export function coalesce(ask: () => Promise<void>): () => Promise<void> {
 // workers).
 export function workerPeers(log: Logger): StorePeers | undefined {
   if (!cluster.isWorker) return undefined;
-  let next = 0;
+  let nextId = 0;
   const asked = new Map<number, () => void>();
   process.on('message', (m: Message) => {
     if (m?.type !== ANSWERED || m.id === undefined) return;
@@ -88,7 +88,7 @@ export function workerPeers(log: Logger): StorePeers | undefined {
             resolve();
             return;
           }
-          const id = next++;
+          const id = nextId++;
           // The primary always answers; this only guards against it being gone.
           const timer = setTimeout(() => {
             asked.delete(id);
