@@ -25,6 +25,7 @@ import {
   type StorePeers,
 } from './store.ts';
 
+const SCHEMA_VERSION = 1;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
   model      TEXT NOT NULL,
@@ -222,7 +223,12 @@ export class SqliteStore implements Store {
   }
 
   // PRAGMA user_version counts applied migrations. Version 1 added the
-  // account index (databases created before it lack the column).
+  // account index (databases created before it lack the column). A file
+  // whose schema is complete is opened without a write (CREATE … IF NOT
+  // EXISTS of what exists takes no lock): this runs before the group
+  // commit, with SQLite's blocking busy wait, and a write here would stall
+  // while a broker in this process (the CLI's commands in the e2e tests)
+  // has a group open, whose COMMIT needs this event loop.
   #migrate(): void {
     const version = this.#db.pragma('user_version', { simple: true }) as number;
     const exists = this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'").get();
@@ -234,7 +240,7 @@ export class SqliteStore implements Store {
       }
     }
     this.#db.exec(SCHEMA);
-    this.#db.pragma('user_version = 1');
+    if (version < SCHEMA_VERSION) this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
 
   upsert(model: string, id: string, payload: Payload, expiresIn?: number): Promise<void> {

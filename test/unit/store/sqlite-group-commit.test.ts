@@ -205,6 +205,27 @@ describe('sqlite group commit', () => {
     await a.close();
   });
 
+  it('opens a file whose schema is current without writing, so an open group elsewhere in this process does not stall it', async () => {
+    // `patronym clients policy …` run in the broker's process (the e2e
+    // tests do) opened its store with a blocking write (PRAGMA
+    // user_version) while the broker's group was open: the group's COMMIT
+    // waits for this event loop, so the open stalled for busy_timeout and
+    // failed with "database is locked".
+    const path = freshPath();
+    const broker = new SqliteStore(path);
+    await broker.increment('Throttle', 'k', 60);
+    const open = broker.increment('Throttle', 'k', 60); // its group stays open until the next turn
+    const { seen, trace } = counter();
+    const started = performance.now();
+    const cli = new SqliteStore(path, { trace });
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(seen.autocommits).toBe(0);
+    expect(await open).toBe(2);
+    expect(await cli.increment('Throttle', 'k', 60)).toBe(3);
+    await cli.close();
+    await broker.close();
+  });
+
   it('sweeps in groups of its own size, each committed before the next', async () => {
     const { seen, trace } = counter();
     let now = Date.UTC(2026, 0, 1);
