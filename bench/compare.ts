@@ -62,7 +62,11 @@ export interface Served {
 export async function serveMain(options: Extract<ServeOptions, { kind: 'main' }>, dir: string): Promise<Served> {
   const file = join(dir, `config-${options.port}.yaml`);
   writeFileSync(file, stringify(options.config));
-  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'src', 'main.ts')], {
+  // BENCH_CPU_PROF: a profile of the primary and of each worker (cluster
+  // gives the workers the primary's execArgv).
+  const profile = process.env.BENCH_CPU_PROF;
+  const flags = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
+  const child = spawn(process.execPath, [...flags, join(import.meta.dirname, '..', 'src', 'main.ts')], {
     env: { ...process.env, PATRONYM_CONFIG: file, PORT: String(options.port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
