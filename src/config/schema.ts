@@ -340,7 +340,9 @@ export const configSchema = z.strictObject({
     .default(1)
     .describe(
       'broker processes sharing the port (node:cluster), the store, keys and throttle counters; `auto`: one per core. ' +
-        'Above 1 needs a sqlite or postgres store; SIGHUP to the primary reloads every worker. Read at start only',
+        'Above 1 needs a sqlite or postgres store; SIGHUP to the primary reloads every worker. Read at start only. ' +
+        'Pays off where the broker is what limits sign-ins (more cores than it uses, the directory elsewhere): ' +
+        'on 2 cores shared with the directory and the load, one process was as fast or faster (README, benchmarks)',
     ),
   keys: z
     .strictObject({
