@@ -43,7 +43,22 @@ export function family(pid: number): number[] {
   return [pid, ...all.filter((p) => parentOf(p) === pid)];
 }
 
-export const familyCpuMs = (pid: number): number => family(pid).reduce((sum, p) => sum + cpuMs(p), 0);
+// CPU of a process, of its live children, and of the children it has
+// reaped (cutime + cstime): a PostgreSQL backend that exits between two
+// readings would otherwise take its CPU out of the sum (readings that went
+// down, in the paired rounds' PostgreSQL column).
+export const familyCpuMs = (pid: number): number =>
+  family(pid).reduce((sum, p) => sum + cpuMs(p), 0) + reapedCpuMs(pid);
+
+function reapedCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
 
 // The postmaster's pid, from its data folder.
 export function postmasterPid(dataDir: string): number {

@@ -18,7 +18,8 @@
 //   npm run bench sqlite               bare, and Patronym on an empty SQLite store (the quick check)
 //   npm run bench paired               bare and Patronym on SQLite in BENCH_ROUNDS (5) paired rounds, medians;
 //                                      BENCH_BASELINE=<checkout> adds that checkout's Patronym (A/B of a change);
-//                                      BENCH_PAIRED=workers: main.ts as 1 process and as 2 workers instead
+//                                      BENCH_PAIRED=workers: main.ts as 1 process and as 2 workers instead;
+//                                      BENCH_PAIRED=expired: each store empty and pre-filled (+100k)
 //   npm run bench soak                 SOAK_MINUTES (30) of load, RSS and store size each minute
 //
 // BENCH_COUNT and BENCH_SECONDS bound each row, BENCH_CONCURRENCY (1,8,32) picks the levels; BENCH_CPU_PROF=<dir> has the
@@ -105,18 +106,26 @@ async function compare(wantedRow: (name: string) => boolean): Promise<void> {
 // each concurrency, seconds apart; the table is the median round of each.
 async function paired(): Promise<void> {
   const setup = await (scenarios.ldap as Scenario)();
-  // BENCH_PAIRED=workers: main.ts as one process and as 2 workers instead.
+  // BENCH_PAIRED=workers: main.ts as one process and as 2 workers instead;
+  // =expired: each store empty and with 100,000 records (half expired),
+  // PostgreSQL too where it is installed.
+  const mode = process.env.BENCH_PAIRED;
+  const server = mode === 'expired' && postgresAvailable() ? await postgres() : undefined;
   const names =
-    process.env.BENCH_PAIRED === 'workers'
+    mode === 'workers'
       ? ['patronym main.ts 1 proc', 'patronym main.ts 2 workers']
-      : ['patronym sqlite', 'patronym baseline'];
-  const rows = ldapRows(setup, undefined).filter((r) => r.name.startsWith('bare') || names.includes(r.name));
+      : mode === 'expired'
+        ? ['patronym sqlite', 'patronym sqlite +100k', 'patronym postgres', 'patronym postgres +100k']
+        : ['patronym sqlite', 'patronym baseline'];
+  const rows = ldapRows(setup, server ? () => server.createDatabase() : undefined).filter(
+    (r) => r.name.startsWith('bare') || names.includes(r.name),
+  );
   process.stdout.write(
     `\nThe LDAP scenario, bare and ${names.join(', ')} in ${ROUNDS} paired rounds\n${COMPARE_HEADER}\n`,
   );
   const bare = new Map<number, Measured>();
   try {
-    const runs = await measurePaired(rows, setup, CONCURRENCY, LIMITS, ROUNDS, (m, round) => {
+    const runs = await measurePaired(rows, setup, CONCURRENCY, LIMITS, ROUNDS, server, (m, round) => {
       if (m.name.startsWith('bare')) bare.set(m.result.concurrency, m);
       process.stdout.write(`${formatCompare({ ...m, name: `${m.name} #${round}` }, bare.get(m.result.concurrency))}\n`);
     });
@@ -128,8 +137,29 @@ async function paired(): Promise<void> {
       const bareMedian = median('bare oidc-provider');
       for (const row of rows) process.stdout.write(`${formatCompare(median(row.name), bareMedian)}\n`);
     }
+    if (mode === 'expired') printPrefilled(runs);
   } finally {
     await setup.teardown?.();
+  }
+}
+
+// A pre-filled store against the same store empty, round by round (each
+// pair seconds apart): provider CPU, and with PostgreSQL the server's too.
+function printPrefilled(runs: Map<string, Measured[]>): void {
+  process.stdout.write('\n+100k against the same store empty, CPU per sign-in, round by round\n');
+  for (const store of ['sqlite', 'postgres']) {
+    for (const c of CONCURRENCY) {
+      const empty = runs.get(`patronym ${store}\u0000${c}`) ?? [];
+      const full = runs.get(`patronym ${store} +100k\u0000${c}`) ?? [];
+      if (empty.length === 0 || full.length === 0) continue;
+      const cpu = (m: Measured) => (m.providerMs + (store === 'postgres' ? m.postgresMs : 0)) / (m.result.logins || 1);
+      const ratios = empty.map((e, i) => cpu(full[i] as Measured) / cpu(e));
+      const sorted = [...ratios].sort((a, b) => a - b);
+      const median = sorted[Math.floor((sorted.length - 1) / 2)] as number;
+      process.stdout.write(
+        `  ${store.padEnd(8)} c=${String(c).padEnd(3)} ${ratios.map((r) => `×${r.toFixed(2)}`).join(' ')}  median ×${median.toFixed(2)}\n`,
+      );
+    }
   }
 }
 
