@@ -6,16 +6,24 @@ import { join } from 'node:path';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
-export function cpuMs(pid: number): number {
+// The fields of /proc/<pid>/stat after the parenthesised command name
+// (which may hold spaces): state, ppid, …; empty once the process is gone.
+function statFields(pid: number): string[] {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name (which may hold spaces).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return 0;
+    return [];
   }
 }
+
+// Ticks of two fields of its stat (utime + stime, or cutime + cstime) in ms.
+function ticksMs(pid: number, first: number): number {
+  const fields = statFields(pid);
+  return fields.length > 0 ? (Number(fields[first]) + Number(fields[first + 1])) * TICK_MS : 0;
+}
+
+export const cpuMs = (pid: number): number => ticksMs(pid, 11);
 
 export function peakRssMiB(pid: number): number {
   try {
@@ -26,14 +34,7 @@ export function peakRssMiB(pid: number): number {
   }
 }
 
-function parentOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return 0;
-  }
-}
+const parentOf = (pid: number): number => Number(statFields(pid)[1] ?? 0);
 
 // A process and its children (PostgreSQL forks one backend per connection).
 export function family(pid: number): number[] {
@@ -48,17 +49,7 @@ export function family(pid: number): number[] {
 // readings would otherwise take its CPU out of the sum (readings that went
 // down, in the paired rounds' PostgreSQL column).
 export const familyCpuMs = (pid: number): number =>
-  family(pid).reduce((sum, p) => sum + cpuMs(p), 0) + reapedCpuMs(pid);
-
-function reapedCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[13]) + Number(fields[14])) * TICK_MS;
-  } catch {
-    return 0;
-  }
-}
+  family(pid).reduce((sum, p) => sum + cpuMs(p), 0) + ticksMs(pid, 13);
 
 // The postmaster's pid, from its data folder.
 export function postmasterPid(dataDir: string): number {
