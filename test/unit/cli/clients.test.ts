@@ -34,7 +34,9 @@ const cli = (...args: string[]) =>
     ),
   );
 
-describe('patronym clients', { timeout: 60_000 }, () => {
+// Every case runs the CLI as processes of its own: 1–3 s each here, four
+// times that with the suite's other files starting beside it.
+describe('patronym clients', { timeout: 120_000 }, () => {
   let id = '';
   it('adds a vendor, printing its secret once, and lists it beside the configured ones', async () => {
     const added = await cli(
@@ -69,14 +71,16 @@ describe('patronym clients', { timeout: 60_000 }, () => {
   });
 
   it('refuses redirect URIs a vendor could not register either', async () => {
-    for (const [uri, why] of [
+    const bad = [
       ['http://ebooks.example/cb', 'must use https (http only on the loopback)'],
       ['https://user:pw@ebooks.example/cb', 'must not carry a user name or password'],
       ['not a url', 'is not a URL'],
-    ]) {
-      const refused = await cli('add', '--name', 'Bad', '--redirect-uri', uri as string);
-      expect(refused.code, uri).toBe(1);
-      expect(refused.err).toContain(`clients: redirect URI "${uri}" ${why}`);
+    ] as const;
+    // At once: each is a process of its own (seconds on a loaded machine).
+    const refusals = await Promise.all(bad.map(([uri]) => cli('add', '--name', 'Bad', '--redirect-uri', uri)));
+    for (const [i, [uri, why]] of bad.entries()) {
+      expect(refusals[i]?.code, uri).toBe(1);
+      expect(refusals[i]?.err).toContain(`clients: redirect URI "${uri}" ${why}`);
     }
     const loopback = await cli('add', '--name', 'Dev', '--public', '--redirect-uri', 'http://127.0.0.1:8080/cb');
     expect(loopback.code).toBe(0);
