@@ -147,10 +147,22 @@ describe.runIf(browserAvailable())('patron pages in five languages', () => {
         .slice(0, 8).map((e) => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')).join(', ')`);
       expect.fail(`${where}: document ${width} px wide in a ${viewport} px window: ${wide}`);
     }
-    await page.screenshot({ path: join(ARTEFACTS, `${name}-${locale}-320.png`), fullPage: true });
+    await artefact(page, `${name}-${locale}-320.png`);
     await page.setViewportSize({ width: 1280, height: 900 });
-    await page.screenshot({ path: join(ARTEFACTS, `${name}-${locale}-1280.png`), fullPage: true });
+    await artefact(page, `${name}-${locale}-1280.png`);
     await page.setViewportSize({ width: 320, height: 640 });
+  }
+
+  // Screenshots are for people to look at, not assertions: one that times
+  // out on a starved machine (30 s, seen with two suites running at once)
+  // is left out, loudly, and the checks above still decide the test.
+  async function artefact(page: Page, file: string): Promise<void> {
+    try {
+      await page.screenshot({ path: join(ARTEFACTS, file), fullPage: true });
+    } catch (error) {
+      if ((error as Error).name !== 'TimeoutError') throw error;
+      process.stderr.write(`i18n-browser: screenshot ${file} left out: ${(error as Error).message.split('\n')[0]}\n`);
+    }
   }
 
   async function phone(locale: Locale, options: { javaScriptEnabled?: boolean } = {}): Promise<BrowserContext> {
