@@ -410,7 +410,7 @@ export class SqliteStore implements Store {
 
   // Whether a miss of this model may be a record another worker holds.
   #fromPeers(model: string): boolean {
-    return this.#peers !== undefined && WRITE_BEHIND_MODELS.has(model);
+    return this.#peers !== undefined && this.#buffered(model);
   }
 
   // Tries `here`; if it found nothing and another worker may hold the
