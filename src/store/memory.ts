@@ -19,6 +19,10 @@ interface Entry {
 export class MemoryStore implements Store {
   readonly kind = 'memory';
   readonly #records = new Map<string, Entry>();
+  // model + uid (or user code) → keys of the records written with it:
+  // findByUid runs at every code redemption, and a scan of every record
+  // there made each sign-in cost more than the one before.
+  readonly #byField = { uid: new Map<string, Set<string>>(), userCode: new Map<string, Set<string>>() };
   // RateLimiterMemory keeps its counters in the instance, so one instance per
   // set of options: every caller asking for the same limiter shares counts.
   readonly #limiters = new Map<string, RateLimiterMemory>();
@@ -32,6 +36,41 @@ export class MemoryStore implements Store {
     return `${model}\u0000${id}`;
   }
 
+  // Every write and removal of a record goes through these two, which keep
+  // #byField in step with #records.
+  #put(key: string, entry: Entry): void {
+    this.#unindex(key);
+    this.#records.set(key, entry);
+    const model = key.slice(0, key.indexOf('\u0000'));
+    for (const [field, index] of Object.entries(this.#byField)) {
+      const value = entry.payload[field];
+      if (typeof value !== 'string') continue;
+      const at = `${model}\u0000${value}`;
+      const keys = index.get(at);
+      if (keys) keys.add(key);
+      else index.set(at, new Set([key]));
+    }
+  }
+
+  #drop(key: string): void {
+    this.#unindex(key);
+    this.#records.delete(key);
+  }
+
+  #unindex(key: string): void {
+    const entry = this.#records.get(key);
+    if (!entry) return;
+    const model = key.slice(0, key.indexOf('\u0000'));
+    for (const [field, index] of Object.entries(this.#byField)) {
+      const value = entry.payload[field];
+      if (typeof value !== 'string') continue;
+      const at = `${model}\u0000${value}`;
+      const keys = index.get(at);
+      keys?.delete(key);
+      if (keys?.size === 0) index.delete(at);
+    }
+  }
+
   #live(entry: Entry | undefined): Payload | undefined {
     if (!entry || (entry.expiresAt !== undefined && entry.expiresAt <= this.#now())) return undefined;
     return structuredClone(entry.payload);
@@ -40,7 +79,7 @@ export class MemoryStore implements Store {
   async upsert(model: string, id: string, payload: Payload, expiresIn?: number): Promise<void> {
     const entry: Entry = { payload: structuredClone(payload) };
     if (expiresIn !== undefined) entry.expiresAt = this.#now() + expiresIn * 1000;
-    this.#records.set(this.#key(model, id), entry);
+    this.#put(this.#key(model, id), entry);
   }
 
   async find(model: string, id: string): Promise<Payload | undefined> {
@@ -57,14 +96,14 @@ export class MemoryStore implements Store {
     const payload = change(this.#live(this.#records.get(this.#key(model, id))));
     const entry: Entry = { payload: structuredClone(payload) };
     if (expiresIn !== undefined) entry.expiresAt = this.#now() + expiresIn * 1000;
-    this.#records.set(this.#key(model, id), entry);
+    this.#put(this.#key(model, id), entry);
     return structuredClone(payload);
   }
 
-  #findBy(model: string, field: string, value: string): Payload | undefined {
-    const prefix = `${model}\u0000`;
-    for (const [key, entry] of this.#records) {
-      if (key.startsWith(prefix) && entry.payload[field] === value) return this.#live(entry);
+  #findBy(model: string, field: 'uid' | 'userCode', value: string): Payload | undefined {
+    for (const key of this.#byField[field].get(`${model}\u0000${value}`) ?? []) {
+      const payload = this.#live(this.#records.get(key));
+      if (payload) return payload;
     }
     return undefined;
   }
@@ -85,12 +124,12 @@ export class MemoryStore implements Store {
   }
 
   async destroy(model: string, id: string): Promise<void> {
-    this.#records.delete(this.#key(model, id));
+    this.#drop(this.#key(model, id));
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
     for (const [key, entry] of this.#records) {
-      if (entry.payload.grantId === grantId) this.#records.delete(key);
+      if (entry.payload.grantId === grantId) this.#drop(key);
     }
   }
 
@@ -98,7 +137,7 @@ export class MemoryStore implements Store {
     const key = this.#key(model, id);
     const entry = this.#records.get(key);
     if (!this.#live(entry) || !entry) {
-      this.#records.set(key, { payload: { n: 1 }, expiresAt: this.#now() + expiresIn * 1000 });
+      this.#put(key, { payload: { n: 1 }, expiresAt: this.#now() + expiresIn * 1000 });
       return 1;
     }
     const n = Number(entry.payload.n ?? 0) + 1;
@@ -153,7 +192,7 @@ export class MemoryStore implements Store {
     const removed: Record<string, number> = {};
     for (const [key, entry] of this.#records) {
       if (entry.expiresAt !== undefined && entry.expiresAt <= now) {
-        this.#records.delete(key);
+        this.#drop(key);
         const model = key.split('\u0000')[0] as string;
         removed[model] = (removed[model] ?? 0) + 1;
       }
@@ -165,6 +204,7 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     this.#records.clear();
+    for (const index of Object.values(this.#byField)) index.clear();
     this.#limiters.clear();
   }
 }

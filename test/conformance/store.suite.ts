@@ -79,6 +79,31 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       expect(await store.findByUserCode('DeviceCode', 'ABCD-EFGH')).toBeUndefined();
     });
 
+    it('finds by uid the record that has it now: not once destroyed, revoked or swept, not by a uid it no longer has', async () => {
+      await store.upsert('Session', 's1', { uid: 'u1' }, 60);
+      await store.upsert('Session', 's2', { uid: 'u2', grantId: 'g2' }, 60);
+      await store.destroy('Session', 's1');
+      expect(await store.findByUid('Session', 'u1')).toBeUndefined();
+      // A new copy of s2 under another uid: the old uid finds nothing.
+      await store.upsert('Session', 's2', { uid: 'u3' }, 60);
+      expect(await store.findByUid('Session', 'u2')).toBeUndefined();
+      expect(await store.findByUid('Session', 'u3')).toEqual({ uid: 'u3' });
+      // Another record takes the uid over (a session whose id was renewed).
+      await store.upsert('Session', 's4', { uid: 'u3', grantId: 'g4' }, 600);
+      await store.destroy('Session', 's2');
+      expect(await store.findByUid('Session', 'u3')).toEqual({ uid: 'u3', grantId: 'g4' });
+      await store.revokeByGrantId('g4');
+      expect(await store.findByUid('Session', 'u3')).toBeUndefined();
+      await store.upsert('Session', 's5', { uid: 'u5' }, 10);
+      await store.upsert('Session', 's6', { uid: 'u5' }, 100);
+      clock.advance(20_000);
+      await store.sweep();
+      expect(await store.findByUid('Session', 'u5')).toEqual({ uid: 'u5' });
+      await store.update('Session', 's6', () => ({ uid: 'u6' }), 100);
+      expect(await store.findByUid('Session', 'u5')).toBeUndefined();
+      expect(await store.findByUid('Session', 'u6')).toEqual({ uid: 'u6' });
+    });
+
     it('marks a record consumed with the time, keeping it', async () => {
       await store.upsert('AuthorizationCode', 'c1', { grantId: 'g' }, 60);
       clock.advance(2_000);
