@@ -25,6 +25,11 @@ import type { ServeOptions } from './serve.ts';
 
 const run = promisify(execFile);
 const CLIENT = { id: 'demo-vendor', secret: 'demo-vendor-secret', redirect: 'http://localhost:3001/callback' };
+// Sign-ins before a provider is measured: BENCH_WARMUP (60) at
+// concurrency 4. A few thousand let V8 finish optimising the hot paths
+// (with 60, about a tenth of the first rows' CPU is still TurboFan
+// compiling on its background thread).
+const WARM_UP = { count: Number(process.env.BENCH_WARMUP ?? 60), seconds: 120 };
 const PREFILL: PrefillCounts = { expired: 50_000, live: 50_000 };
 
 export interface CompareRow {
@@ -64,9 +69,7 @@ export async function serveMain(options: Extract<ServeOptions, { kind: 'main' }>
   writeFileSync(file, stringify(options.config));
   // BENCH_CPU_PROF: a profile of the primary and of each worker (cluster
   // gives the workers the primary's execArgv).
-  const profile = process.env.BENCH_CPU_PROF;
-  const flags = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
-  const child = spawn(process.execPath, [...flags, join(import.meta.dirname, '..', 'src', 'main.ts')], {
+  const child = spawn(process.execPath, [...providerFlags(), join(import.meta.dirname, '..', 'src', 'main.ts')], {
     env: { ...process.env, PATRONYM_CONFIG: file, PORT: String(options.port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -88,13 +91,22 @@ export async function serveMain(options: Extract<ServeOptions, { kind: 'main' }>
   return { child, origin, ask, family: true, ...(keys ? { own: dirname(keys) } : {}) };
 }
 
+// Node flags for every provider: BENCH_CPU_PROF=<dir> writes V8 CPU
+// profiles; BENCH_NODE_FLAGS adds others (`--perf-basic-prof`, so that
+// `perf record -e cpu-clock` names JavaScript frames: samples of CPU time,
+// kernel and native code included, where V8's profiler samples wall time).
+function providerFlags(): string[] {
+  const profile = process.env.BENCH_CPU_PROF;
+  const extra = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+  return [...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : []), ...extra];
+}
+
 // Forks bench/serve.ts and waits for its first answer.
 async function serve(options: ServeOptions, dir: string, bench = import.meta.dirname): Promise<Served> {
   if (options.kind === 'main') return serveMain(options, dir);
-  const profile = process.env.BENCH_CPU_PROF;
   const child = fork(join(bench, 'serve.ts'), [JSON.stringify(options)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [],
+    execArgv: providerFlags(),
   });
   const ask = (message: object, answer: string) =>
     new Promise<unknown>((resolve, reject) => {
@@ -154,7 +166,7 @@ export async function measureRows(
         );
       try {
         // Warm-up (JIT, pools, pages), and the templates a prefill copies.
-        await drive(4, { count: 60, seconds: 20 });
+        await drive(4, WARM_UP);
         if (row.prefill) await s.ask({ prefill: row.prefill }, 'prefilled');
         for (const c of concurrency) {
           const pid = s.child.pid as number;
@@ -213,7 +225,7 @@ export async function measurePaired(
         { origins: [s.origin], issuer: s.origin, client: CLIENT, cards: setup.cards, concurrency: c, ...l },
         dir,
       );
-    for (const s of served) await drive(s, 4, { count: 60, seconds: 20 });
+    for (const s of served) await drive(s, 4, WARM_UP);
     // +100k rows: filled once, after the warm-up; bench/serve.ts never
     // sweeps, so every round meets the expired records.
     for (const [i, row] of rows.entries())
@@ -306,6 +318,7 @@ export function ldapRows(setup: ScenarioSetup, postgresUrl: (() => Promise<strin
       } as Partial<ConfigInput>,
     });
   const sqlite = async () => ({});
+  const memory = async () => ({ store: { kind: 'memory' } }) as Partial<ConfigInput>;
   // main.ts with `workers`, on SQLite (WAL across processes).
   const processes =
     (workers: number) =>
@@ -343,6 +356,10 @@ export function ldapRows(setup: ScenarioSetup, postgresUrl: (() => Promise<strin
     },
     { name: 'patronym sqlite', serve: patronym(sqlite) },
     { name: 'patronym sqlite +100k', serve: patronym(sqlite), prefill: PREFILL },
+    // Not a configuration to run: the same broker on the in-process store
+    // (nothing durable, no file), to tell the store's share of a sign-in's
+    // cost from the rest of the product's.
+    { name: 'patronym memory store', serve: patronym(memory) },
     { name: 'patronym main.ts 1 proc', serve: processes(1) },
     { name: 'patronym main.ts 2 workers', serve: processes(2) },
   ];

@@ -19,11 +19,13 @@
 //   npm run bench paired               bare and Patronym on SQLite in BENCH_ROUNDS (5) paired rounds, medians;
 //                                      BENCH_BASELINE=<checkout> adds that checkout's Patronym (A/B of a change);
 //                                      BENCH_PAIRED=workers: main.ts as 1 process and as 2 workers instead;
-//                                      BENCH_PAIRED=expired: each store empty and pre-filled (+100k)
+//                                      BENCH_PAIRED=expired: each store empty and pre-filled (+100k);
+//                                      BENCH_PAIRED=store: SQLite beside the in-process (memory) store
 //   npm run bench soak                 SOAK_MINUTES (30) of load, RSS and store size each minute
 //
 // BENCH_COUNT and BENCH_SECONDS bound each row, BENCH_CONCURRENCY (1,8,32) picks the levels; BENCH_CPU_PROF=<dir> has the
-// compared providers write V8 CPU profiles there (node --cpu-prof).
+// compared providers write V8 CPU profiles there (node --cpu-prof); BENCH_NODE_FLAGS adds node flags to them
+// (--perf-basic-prof for `perf record`, see the README); BENCH_WARMUP (60) is the compared providers' warm-up.
 import { cpus } from 'node:os';
 import type { ConfigInput } from '../src/config/schema.ts';
 import { removeDir, startBroker, vendor } from '../test/support/broker.ts';
@@ -59,7 +61,7 @@ const withInstances = wanted.length === 0 || wanted.includes('instances');
 const withConfig = wanted.length === 0 || wanted.includes('config');
 // Subsets of the comparison's rows (each with bare's, for the ratios).
 const COMPARE_SETS: Record<string, (name: string) => boolean> = {
-  compare: () => true,
+  compare: (name) => !name.includes('memory store'),
   bare: (name) => name.startsWith('bare'),
   expired: (name) => name.startsWith('bare') || /^patronym (sqlite|postgres)/.test(name),
   workers: (name) => name.startsWith('bare') || name.includes('main.ts'),
@@ -108,7 +110,8 @@ async function paired(): Promise<void> {
   const setup = await (scenarios.ldap as Scenario)();
   // BENCH_PAIRED=workers: main.ts as one process and as 2 workers instead;
   // =expired: each store empty and with 100,000 records (half expired),
-  // PostgreSQL too where it is installed.
+  // PostgreSQL too where it is installed; =store: SQLite beside the
+  // in-process store (the store's share of the cost).
   const mode = process.env.BENCH_PAIRED;
   const server = mode === 'expired' && postgresAvailable() ? await postgres() : undefined;
   const names =
@@ -116,7 +119,9 @@ async function paired(): Promise<void> {
       ? ['patronym main.ts 1 proc', 'patronym main.ts 2 workers']
       : mode === 'expired'
         ? ['patronym sqlite', 'patronym sqlite +100k', 'patronym postgres', 'patronym postgres +100k']
-        : ['patronym sqlite', 'patronym baseline'];
+        : mode === 'store'
+          ? ['patronym sqlite', 'patronym memory store']
+          : ['patronym sqlite', 'patronym baseline'];
   const rows = ldapRows(setup, server ? () => server.createDatabase() : undefined).filter(
     (r) => r.name.startsWith('bare') || names.includes(r.name),
   );
