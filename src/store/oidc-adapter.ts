@@ -4,7 +4,7 @@
 // Where a record's id is itself a bearer secret (a token, a code, a cookie
 // value), the store keys it by its SHA-256 instead: a copy of the store
 // file then holds no token, code or session that can be used.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { Store } from './store.ts';
 
@@ -23,7 +23,7 @@ const BEARER_MODELS = new Set([
 ]);
 
 export const storedId = (model: string, id: string): string =>
-  BEARER_MODELS.has(model) ? createHash('sha256').update(id).digest('base64url') : id;
+  BEARER_MODELS.has(model) ? hash('sha256', id, 'base64url') : id;
 
 // A token's payload repeats its value as `jti`: leave it out and give it
 // back on the way out, from the value oidc-provider asked with. Sessions and

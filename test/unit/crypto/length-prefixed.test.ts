@@ -16,6 +16,26 @@ describe('lengthPrefixed', () => {
     expect(lengthPrefixed([]).length).toBe(0);
   });
 
+  it('matches the plain encoding (length, then Buffer.from) for any UTF-16, lone surrogates included', () => {
+    const plain = (parts: readonly string[]) =>
+      Buffer.concat(
+        parts.flatMap((part) => {
+          const bytes = Buffer.from(part, 'utf8');
+          const length = Buffer.alloc(4);
+          length.writeUInt32BE(bytes.length);
+          return [length, bytes];
+        }),
+      );
+    const utf16 = fc.array(fc.integer({ min: 0, max: 0xffff })).map((units) => String.fromCharCode(...units));
+    fc.assert(
+      fc.property(fc.array(utf16), (parts) => {
+        expect(lengthPrefixed(parts).toString('hex')).toBe(plain(parts).toString('hex'));
+      }),
+      { numRuns: 1000 },
+    );
+    expect(lengthPrefixed(['\uD800x']).toString('hex')).toBe('00000004efbfbd78');
+  });
+
   it('never encodes two different lists alike', () => {
     fc.assert(
       fc.property(fc.array(fc.string({ unit: 'grapheme' })), fc.array(fc.string({ unit: 'grapheme' })), (a, b) => {
