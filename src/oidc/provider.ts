@@ -27,7 +27,7 @@ import type { Views } from '../views.ts';
 import { type Accounts, findAccount, type LoadedAccount } from './account.ts';
 import { accountClientMetadata } from './account-client.ts';
 import { authorizationChecks } from './authorization-checks.ts';
-import { applyToGrant, grantLifetime, IMPLICIT_SCOPES, lengthen } from './grants.ts';
+import { applyToGrant, grantLifetime, IMPLICIT_SCOPES, lengthen, wanted } from './grants.ts';
 import { SHARED_COMPUTER } from './interaction/amr.ts';
 import { outboundFetch } from './outbound.ts';
 import type { Pseudonyms } from './pseudonyms.ts';
@@ -214,12 +214,16 @@ export function createProvider(deps: ProviderDeps): Provider {
       const grant =
         existing ?? new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
       const policy = (await policies.get(client.clientId)).release;
+      const request = requestOf(params);
       // A walk-in visitor has no account to remember a consent with: the
-      // page asks every time.
-      const allowed = walkInLibrary(session.accountId)
-        ? []
-        : await consents.allowed(session.accountId, client.clientId);
-      applyToGrant(grant, requestOf(params), policy, allowed);
+      // page asks every time. A consent counts only for what the vendor
+      // asks for and may receive: when that is nothing (a vendor that gets
+      // the pseudonym alone, the default), the store is not asked.
+      const allowed =
+        walkInLibrary(session.accountId) || wanted(request, policy).length === 0
+          ? []
+          : await consents.allowed(session.accountId, client.clientId);
+      applyToGrant(grant, request, policy, allowed);
       lengthen(grant, config.ttl);
       await grant.save();
       return grant;

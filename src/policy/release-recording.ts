@@ -60,9 +60,11 @@ export function recordReleases(deps: ReleaseRecordingDeps): Middleware {
           ?.record(record.library, clientId, accountId)
           .catch((error: unknown) => log.error({ event: 'stats', err: error }, 'stats: sign-in not counted'));
       const retention = libraries.get(record?.library ?? '')?.retention.releaseLog ?? deps.retentionDays;
-      const allowed = await consents.allowed(accountId, clientId);
       const policy = (await policies.get(clientId)).release;
-      const received = requestedReleases(policy, request.scopes, request.claims).filter((r) => allowed.includes(r));
+      const asked = requestedReleases(policy, request.scopes, request.claims);
+      // Nothing asked that the policy releases: no consent to look up.
+      const allowed = asked.length === 0 ? [] : await consents.allowed(accountId, clientId);
+      const received = asked.filter((r) => allowed.includes(r));
       await releaseLog.record(accountId, clientId, received, retention);
       await counted;
     } catch (error) {
