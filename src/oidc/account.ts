@@ -17,9 +17,11 @@ export interface AccountRecord {
   library: string;
 }
 
-// An account with its pseudonym generations, read once for a request.
+// An account with its pseudonym generations, read at most once for a
+// request, and only if a pseudonym is asked for (not at the authorization
+// endpoint, which only checks that the account is still there).
 export interface KnownAccount extends AccountRecord {
-  generations: GenerationSnapshot;
+  generations(): Promise<GenerationSnapshot>;
 }
 
 const MODEL = 'Account';
@@ -65,7 +67,9 @@ export class Accounts {
 
   async load(accountId: string): Promise<KnownAccount | undefined> {
     const record = await this.get(accountId);
-    return record && { ...record, generations: await this.generations.snapshot(accountId) };
+    if (!record) return undefined;
+    let snapshot: Promise<GenerationSnapshot> | undefined;
+    return { ...record, generations: () => (snapshot ??= this.generations.snapshot(accountId)) };
   }
 
   // Called at every sign-in: keeps the record alive for the retention period

@@ -52,7 +52,7 @@ export function createPseudonyms(deps: {
         sector,
         accountId,
         // 0 until the patron resets this vendor or asks to be forgotten.
-        generation: record.generations.of(sector),
+        generation: (await record.generations()).of(sector),
         scope: realm.scope,
       });
     },

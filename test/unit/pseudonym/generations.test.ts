@@ -137,10 +137,10 @@ describe('generations kept by an older version in the Account record', () => {
       60,
     );
     const accounts = new Accounts(store, 60, KEY);
-    expect((await accounts.load(ACCOUNT))?.generations.of('vendor.example')).toBe(2);
+    expect((await (await accounts.load(ACCOUNT))?.generations())?.of('vendor.example')).toBe(2);
     await accounts.touch(ACCOUNT, 'springfield', 'springfield');
     expect(await store.find('Account', ACCOUNT)).not.toHaveProperty('generations');
-    expect((await accounts.load(ACCOUNT))?.generations.of('vendor.example')).toBe(2);
+    expect((await (await accounts.load(ACCOUNT))?.generations())?.of('vendor.example')).toBe(2);
     expect(await accounts.generations.reset(ACCOUNT, 'vendor.example')).toBe(3);
   });
 });
