@@ -48,7 +48,9 @@ const retentionSchema = z.strictObject({
     .min(1)
     .max(RETENTION_MAX.releaseLog)
     .default(180)
-    .describe(`days a patron's record of a vendor is kept after its last use (at most ${RETENTION_MAX.releaseLog})`),
+    .describe(
+      `days a patron's record of a vendor is kept after the last day of use, counted from that day's first sign-in (at most ${RETENTION_MAX.releaseLog})`,
+    ),
   consent: z
     .number()
     .int()
