@@ -48,6 +48,12 @@ async function discover(origin: string, agent: Agent): Promise<Endpoints> {
   };
 }
 
+// A request's failure, named by the step of the sign-in it was.
+const step = <T>(name: string, request: Promise<T>): Promise<T> =>
+  request.catch((error: unknown) => {
+    throw new Error(`${name}: ${(error as Error).message}`);
+  });
+
 async function signIn(
   o: DriveOptions,
   origin: string,
@@ -69,41 +75,46 @@ async function signIn(
     nonce,
   });
   const walk = browserWalk(origin, o.client.redirect, agents.browser);
-  const page = await walk(`${origin}/auth?${query}`);
+  const page = await step('authorize', walk(`${origin}/auth?${query}`));
   const action = /action="([^"]+)"/.exec(page.body)?.[1];
   if (!action) throw new Error(`no form (status ${page.status})`);
-  const done = await walk(`${origin}${action.replace(/&amp;/g, '&')}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ csrf: formField(page.body, 'csrf') ?? '', card, pin }).toString(),
-  });
+  const done = await step(
+    'sign-in form',
+    walk(`${origin}${action.replace(/&amp;/g, '&')}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: formField(page.body, 'csrf') ?? '', card, pin }).toString(),
+    }),
+  );
   if (!done.code) throw new Error(`no code (status ${done.status})`);
   const basic = Buffer.from(`${encodeURIComponent(o.client.id)}:${encodeURIComponent(o.client.secret)}`);
-  const token = await send(
-    `${origin}${e.token}`,
-    {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${basic.toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
+  const token = await step(
+    'token',
+    send(
+      `${origin}${e.token}`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${basic.toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code: done.code,
+          redirect_uri: o.client.redirect,
+          code_verifier: verifier,
+        }).toString(),
       },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code: done.code,
-        redirect_uri: o.client.redirect,
-        code_verifier: verifier,
-      }).toString(),
-    },
-    agents.vendor,
+      agents.vendor,
+    ),
   );
   const body = JSON.parse(token.body) as { id_token?: string; access_token?: string };
   if (!body.id_token || !body.access_token) throw new Error(`token ${token.status} ${token.body.slice(0, 160)}`);
   const { payload } = await jwtVerify(body.id_token, e.jwks, { issuer: o.issuer, audience: o.client.id });
   if (payload.nonce !== nonce) throw new Error('id token: wrong nonce');
-  const userinfo = await send(
-    `${origin}${e.userinfo}`,
-    { headers: { authorization: `Bearer ${body.access_token}` } },
-    agents.vendor,
+  const userinfo = await step(
+    'userinfo',
+    send(`${origin}${e.userinfo}`, { headers: { authorization: `Bearer ${body.access_token}` } }, agents.vendor),
   );
   const claims = JSON.parse(userinfo.body) as { sub?: string };
   if (claims.sub !== payload.sub) throw new Error(`userinfo ${userinfo.status} ${userinfo.body.slice(0, 160)}`);
