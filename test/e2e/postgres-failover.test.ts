@@ -103,6 +103,21 @@ describe.runIf(available)('two broker processes on one PostgreSQL, one killed mi
     // Both instances share the keys (generated once, before either starts).
     const keys = await loadKeys(join(dir, 'keys'), {}, {});
     await writeDemoPatrons(join(dir, 'patrons.yaml'), keys.pinPepper);
+    // A port found free can be taken by another test process before the
+    // broker binds it (seen with two suites on one machine): then both start
+    // again on new ports.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await startBoth(url);
+        break;
+      } catch (error) {
+        for (const i of instances.splice(0)) i.child.kill('SIGKILL');
+        if (attempt >= 3 || !String(error).includes('EADDRINUSE')) throw error;
+      }
+    }
+  }, 90_000);
+
+  async function startBoth(url: string): Promise<void> {
     const [portA, portB] = [await freePort(), await freePort()];
     const config = `issuer: http://127.0.0.1:${portA}
 host: 127.0.0.1
@@ -122,7 +137,7 @@ clients: [{ client_id: demo-vendor, client_secret: ${SECRET}, redirect_uris: [${
     // created under an advisory lock either way.
     instances.push(await spawnBroker(join(dir, 'config.yaml'), portA));
     instances.push(await spawnBroker(join(dir, 'config.yaml'), portB));
-  }, 90_000);
+  }
 
   afterAll(async () => {
     for (const i of instances) {

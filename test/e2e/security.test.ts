@@ -127,7 +127,9 @@ describe('security', () => {
         expect(warnings).toHaveLength(1);
         expect(warnings[0]).toContain('127.0.0.1 sends X-Forwarded-For but is not in trustedProxies');
       });
-    });
+      // 31 sign-ins, each PIN a scrypt hash: 3–7 s, over 20 s with two
+      // suites on the machine.
+    }, 60_000);
   });
 
   describe('headers', () => {
@@ -372,7 +374,9 @@ describe('security', () => {
         ),
         { numRuns: 60 },
       );
-    });
+      // 60 posts, most of them a scrypt check: 3–6 s, over 20 s with two
+      // suites on the machine.
+    }, 60_000);
 
     it('answers compressed bodies (corrupt gzip, any encoding) with 415 and a one-line log, on forms and endpoints', async () => {
       const started = await startLogin(v, b.issuer);
