@@ -41,11 +41,7 @@ export class MemoryStore implements Store {
   #put(key: string, entry: Entry): void {
     this.#unindex(key);
     this.#records.set(key, entry);
-    const model = key.slice(0, key.indexOf('\u0000'));
-    for (const [field, index] of Object.entries(this.#byField)) {
-      const value = entry.payload[field];
-      if (typeof value !== 'string') continue;
-      const at = `${model}\u0000${value}`;
+    for (const [at, index] of this.#indexed(key, entry)) {
       const keys = index.get(at);
       if (keys) keys.add(key);
       else index.set(at, new Set([key]));
@@ -60,15 +56,22 @@ export class MemoryStore implements Store {
   #unindex(key: string): void {
     const entry = this.#records.get(key);
     if (!entry) return;
-    const model = key.slice(0, key.indexOf('\u0000'));
-    for (const [field, index] of Object.entries(this.#byField)) {
-      const value = entry.payload[field];
-      if (typeof value !== 'string') continue;
-      const at = `${model}\u0000${value}`;
+    for (const [at, index] of this.#indexed(key, entry)) {
       const keys = index.get(at);
       keys?.delete(key);
       if (keys?.size === 0) index.delete(at);
     }
+  }
+
+  // Where a record is found in #byField: model + value, per indexed field.
+  #indexed(key: string, entry: Entry): [string, Map<string, Set<string>>][] {
+    const model = key.slice(0, key.indexOf('\u0000'));
+    const found: [string, Map<string, Set<string>>][] = [];
+    for (const [field, index] of Object.entries(this.#byField)) {
+      const value = entry.payload[field];
+      if (typeof value === 'string') found.push([`${model}\u0000${value}`, index]);
+    }
+    return found;
   }
 
   #live(entry: Entry | undefined): Payload | undefined {
