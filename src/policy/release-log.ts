@@ -53,7 +53,8 @@ export class ReleaseLog {
   ): Promise<void> {
     const today = day(this.#now());
     const seen = ((await this.#store.find(MODEL, accountId)) as LogRecord | undefined)?.vendors?.[clientId];
-    if (seen?.last === today && received.every((r) => seen.received.includes(r))) return;
+    if (seen?.last === today && Array.isArray(seen.received) && received.every((r) => seen.received.includes(r)))
+      return;
     await this.#store.update(
       MODEL,
       accountId,
