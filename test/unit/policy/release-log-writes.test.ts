@@ -40,6 +40,22 @@ describe('ReleaseLog.record', () => {
     });
   });
 
+  it('writes again over a stored entry of today that lists no releases (a damaged record)', async () => {
+    const clock = fakeClock(Date.UTC(2026, 0, 1, 9));
+    const store = new MemoryStore({ now: clock.now });
+    await store.upsert('ReleaseLog', 'acc', {
+      accountId: 'acc',
+      vendors: { 'vendor-a': { first: '2026-01-01', last: '2026-01-01' } },
+    });
+    const log = new ReleaseLog(store, clock.now);
+    await log.record('acc', 'vendor-a', ['affiliation'], 30);
+    expect((await log.list('acc'))['vendor-a']).toEqual({
+      first: '2026-01-01',
+      last: '2026-01-01',
+      received: ['affiliation'],
+    });
+  });
+
   it('keeps the record for the retention period after the last day of use, a day less at most', async () => {
     const clock = fakeClock(Date.UTC(2026, 0, 1, 0, 30));
     const store = new MemoryStore({ now: clock.now });
