@@ -200,9 +200,10 @@ export async function measureRows(
 
 // Paired rounds (`npm run bench paired`): every row's provider started at
 // once, then `rounds` times, for each concurrency, each row in turn (in an
-// order that turns by one row each round) for the same number of sign-ins, so that each ratio to bare compares runs seconds
-// apart, not minutes (a shared machine's speed drifts by 20-30% over
-// minutes, which unpaired rows read as a difference between providers).
+// order that turns by one row each round) for the same number of sign-ins,
+// so that each ratio to bare compares runs seconds apart, not minutes (a
+// shared machine's speed drifts by 20-30% over minutes, which unpaired rows
+// read as a difference between providers).
 // Prints each round, then the median per row and concurrency.
 export async function measurePaired(
   rows: readonly CompareRow[],

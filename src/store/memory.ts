@@ -69,7 +69,7 @@ export class MemoryStore implements Store {
     const found: [string, Map<string, Set<string>>][] = [];
     for (const [field, index] of Object.entries(this.#byField)) {
       const value = entry.payload[field];
-      if (typeof value === 'string') found.push([`${model}\u0000${value}`, index]);
+      if (typeof value === 'string') found.push([this.#key(model, value), index]);
     }
     return found;
   }
@@ -104,7 +104,7 @@ export class MemoryStore implements Store {
   }
 
   #findBy(model: string, field: 'uid' | 'userCode', value: string): Payload | undefined {
-    for (const key of this.#byField[field].get(`${model}\u0000${value}`) ?? []) {
+    for (const key of this.#byField[field].get(this.#key(model, value)) ?? []) {
       const payload = this.#live(this.#records.get(key));
       if (payload) return payload;
     }
