@@ -8,6 +8,7 @@
 // machine that CPU is taken from the processes under test. Every response
 // body is still read to its end, as a browser would.
 import { Agent, type IncomingHttpHeaders, request } from 'node:http';
+import type { Socket } from 'node:net';
 import { CookieJar } from '../test/support/broker.ts';
 
 export interface Send {
@@ -28,9 +29,29 @@ export interface Reply {
 // bounded by it.
 const sharedAgent = new Agent({ keepAlive: true });
 
+// When each kept-alive connection was last handed back to its pool, so that
+// a failed request says whether it went on a connection that had sat idle
+// (the server may close an idle one just as a request is sent on it).
+const freedAt = new WeakMap<Socket, number>();
+const watched = new WeakSet<Agent>();
+const watch = (agent: Agent) => {
+  if (watched.has(agent)) return;
+  watched.add(agent);
+  agent.on('free', (socket: Socket) => freedAt.set(socket, performance.now()));
+};
+
+const describe = (error: NodeJS.ErrnoException, reused: boolean, socket: Socket | null): Error => {
+  const idle = socket ? freedAt.get(socket) : undefined;
+  const connection = reused
+    ? `a kept-alive connection${idle === undefined ? '' : ` idle ${Math.round(performance.now() - idle)} ms`}`
+    : 'a new connection';
+  return new Error(`${error.message} (${error.code ?? 'no code'}, on ${connection})`);
+};
+
 export function send(url: string, init: Send = {}, agent: Agent = sharedAgent): Promise<Reply> {
   const headers: Record<string, string | number> = { ...init.headers };
   if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
+  watch(agent);
   return new Promise((resolve, reject) => {
     const req = request(url, { method: init.method ?? 'GET', headers, agent }, (res) => {
       const chunks: Buffer[] = [];
@@ -40,7 +61,7 @@ export function send(url: string, init: Send = {}, agent: Agent = sharedAgent): 
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
       );
     });
-    req.on('error', reject);
+    req.on('error', (error) => reject(describe(error, req.reusedSocket, req.socket)));
     req.end(init.body);
   });
 }

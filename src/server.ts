@@ -90,6 +90,14 @@ export function createBrokerServer(deps: ServerDeps): BrokerServer {
   });
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
+  // Node's own 5 s is below the idle timeout of a proxy's kept-alive
+  // connections (nginx's 60 s): the proxy would send a request on a
+  // connection just as the broker closes it. The broker closes idle ones
+  // at a graceful stop anyway (close() below).
+  const keepAlive = (c: Config) => {
+    server.keepAliveTimeout = c.keepAliveTimeout * 1000;
+  };
+  keepAlive(config);
 
   return {
     server,
@@ -141,6 +149,7 @@ export function createBrokerServer(deps: ServerDeps): BrokerServer {
       broker = nextBroker;
       keys = nextKeys;
       config = next;
+      keepAlive(config);
       handler = broker.app.callback();
       if ((inflight.get(old) ?? 0) === 0) retire(old);
       else {

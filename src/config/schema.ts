@@ -233,6 +233,17 @@ export const configSchema = z.strictObject({
     .array(cidr)
     .default([])
     .describe('reverse proxies whose X-Forwarded-For/-Proto are believed (for the client address, https and walk-in)'),
+  keepAliveTimeout: z
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(65)
+    .describe(
+      'seconds a kept-alive HTTP connection may stay idle before the broker closes it. Keep it above the idle timeout ' +
+        'of a reverse proxy’s connections to the broker (nginx `keepalive_timeout` in an `upstream`: 60 s): ' +
+        'a proxy that reuses a connection the broker is closing gets no answer (a 502 for the patron)',
+    ),
   throttle: z
     .strictObject({
       card: z

@@ -101,6 +101,20 @@ describe('deploy/nginx.conf', () => {
     expect(conf).toMatch(/proxy_set_header X-Forwarded-For \$remote_addr;/);
     expect(conf).toMatch(/proxy_set_header X-Forwarded-Proto \$scheme;/);
   });
+
+  it('closes its idle connections to the broker before the broker would (no 502 on a reused one)', () => {
+    const upstream = /upstream patronym \{([^}]*)\}/.exec(conf)?.[1] ?? '';
+    expect(upstream).toMatch(/keepalive \d+;/);
+    const idle = Number(/keepalive_timeout (\d+)s;/.exec(upstream)?.[1]);
+    // The broker's, as the deployment's own configuration sets it.
+    const broker = loadConfigFile('deploy/patronym.yaml', {
+      kinds: authenticatorKinds,
+      env: { LDAP_SERVICE_PASSWORD: 'x' },
+      files: false,
+    }).keepAliveTimeout;
+    expect(idle).toBeGreaterThan(0);
+    expect(idle).toBeLessThan(broker);
+  });
 });
 
 describe('deploy/Dockerfile', () => {
