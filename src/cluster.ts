@@ -21,30 +21,34 @@ import { availableParallelism } from 'node:os';
 import type { Config } from './config/config.ts';
 import type { Logger } from './log.ts';
 import { serveClusterMetrics } from './metrics.ts';
-import type { StorePeers } from './store/store.ts';
+import type { HeldWanted, StorePeers } from './store/store.ts';
 
 // A worker tells the primary it is listening (IPC message type).
 const STARTED = 'patronym:started';
 // SQLite's write-behind across workers (store/sqlite.ts): a worker asks the
-// primary to have every other worker write what it holds (ASK, with the
-// worker's number for the question), the primary passes the question on
-// (WRITE, with its own number), each answers (WRITTEN), and the primary
-// answers the worker that asked (ANSWERED) once all have, or after
-// PEER_WAIT_MS (a worker that does not answer by then is stuck or dying:
-// what it holds is lost as in a crash).
+// primary to have every other worker write one record if it holds it (ASK
+// with `want`: a miss), or everything it holds (ASK alone: before a
+// revocation or a query by account), with the worker's number for the
+// question; the primary passes the question on (WRITE, with its own
+// number), each answers (WRITTEN), and the primary answers the worker that
+// asked (ANSWERED) once all have, or after PEER_WAIT_MS (a worker that does
+// not answer by then is stuck or dying: what it holds is lost as in a
+// crash).
 const ASK = 'patronym:peers-flush';
 const WRITE = 'patronym:flush-held';
 const WRITTEN = 'patronym:held-flushed';
 const ANSWERED = 'patronym:peers-flushed';
 const PEER_WAIT_MS = 2000;
 
-type Message = { type?: string; id?: number; fields?: StartFields };
+type Want = { model: string; wanted: HeldWanted };
+type Message = { type?: string; id?: number; want?: Want; fields?: StartFields };
 
-// At most one question in flight per worker: misses that come while one is
-// asked share the next, asked once the first is answered (a question asked
-// before a miss may have been answered before the record it looks for was
-// made). So requests for records nobody has (forged codes, say) cost each
-// other worker at most one early write per round trip.
+// At most one question for everything in flight per worker: those that
+// come while one is asked share the next, asked once the first is answered
+// (a question asked before a need may have been answered before the record
+// it needs was made). Questions for one record are each asked at once:
+// one costs the other workers a lookup, and a write of that record only if
+// they hold it (forged codes cost nothing but the round trip).
 export function coalesce(ask: () => Promise<void>): () => Promise<void> {
   let current: Promise<void> | undefined;
   let next: Promise<void> | undefined;
@@ -78,33 +82,33 @@ export function workerPeers(log: Logger): StorePeers | undefined {
     asked.get(m.id)?.();
     asked.delete(m.id);
   });
+  const ask = (want?: Want) =>
+    new Promise<void>((resolve) => {
+      // Without the primary this worker is on its way out (cluster ends a
+      // worker whose channel closes): nobody is left to ask.
+      if (!process.connected) {
+        resolve();
+        return;
+      }
+      const id = nextId++;
+      // The primary always answers; this only guards against it being gone.
+      const timer = setTimeout(() => {
+        asked.delete(id);
+        resolve();
+      }, 2 * PEER_WAIT_MS);
+      asked.set(id, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      process.send?.(want ? { type: ASK, id, want } : { type: ASK, id });
+    });
   return {
-    flush: coalesce(
-      () =>
-        new Promise<void>((resolve) => {
-          // Without the primary this worker is on its way out (cluster ends a
-          // worker whose channel closes): nobody is left to ask.
-          if (!process.connected) {
-            resolve();
-            return;
-          }
-          const id = nextId++;
-          // The primary always answers; this only guards against it being gone.
-          const timer = setTimeout(() => {
-            asked.delete(id);
-            resolve();
-          }, 2 * PEER_WAIT_MS);
-          asked.set(id, () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          process.send?.({ type: ASK, id });
-        }),
-    ),
-    answer(flushHeld) {
+    flush: coalesce(() => ask()),
+    fetch: (model, wanted) => ask({ model, wanted }),
+    answer(flushHeld, writeHeld) {
       process.on('message', (m: Message) => {
         if (m?.type !== WRITE) return;
-        flushHeld()
+        (m.want ? writeHeld(m.want.model, m.want.wanted) : flushHeld())
           .catch((error: unknown) =>
             log.error({ event: 'store-write', err: error }, 'store: writing held records for another worker failed'),
           )
@@ -216,7 +220,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<boolean> {
         answer(question);
       }, PEER_WAIT_MS);
       questions.set(question, { from: worker, id: m.id, waiting: new Set(others), timer });
-      for (const w of others) w.send({ type: WRITE, id: question });
+      for (const w of others) w.send(m.want ? { type: WRITE, id: question, want: m.want } : { type: WRITE, id: question });
       return;
     }
     if (m?.type === WRITTEN && m.id !== undefined) {

@@ -25,7 +25,10 @@ export function openStore(config: StoreConfig, options: OpenOptions = {}): Store
       const { peers, shared, ...rest } = options;
       const writeBehind = peers ? { peers } : !shared;
       const store = new SqliteStore(config.path, { ...rest, writeBehind });
-      peers?.answer(() => store.flushPending());
+      peers?.answer(
+        () => store.flushPending(),
+        (model, wanted) => store.writeHeld(model, wanted),
+      );
       return store;
     }
     case 'postgres':

@@ -20,6 +20,12 @@ export interface HeldRow {
 
 export const heldKey = (model: string, id: string): string => `${model}\u0000${id}`;
 
+// Records handed to a write, readable until it settles.
+export interface HeldBatch {
+  batch: Map<string, HeldRow>;
+  done(failed: boolean): void;
+}
+
 export const isLive = (row: HeldRow, now: number): boolean => row.expiresAt === null || row.expiresAt > now;
 
 export class HeldRecords {
@@ -64,9 +70,15 @@ export class HeldRecords {
 
   // The newest held copy of the record of this model with this uid.
   byUid(model: string, uid: string): HeldRow | undefined {
+    const k = this.keyOfUid(model, uid);
+    return k === undefined ? undefined : this.get(k);
+  }
+
+  // The key of the held record of this model with this uid.
+  keyOfUid(model: string, uid: string): string | undefined {
     const k = this.#uids.get(heldKey(model, uid));
     const row = k === undefined ? undefined : this.get(k);
-    return row?.model === model && row.uid === uid ? row : undefined;
+    return row?.model === model && row.uid === uid ? k : undefined;
   }
 
   #forgetUid(k: string, row: HeldRow): void {
@@ -93,9 +105,22 @@ export class HeldRecords {
   }
 
   // Hands the pending records to a flush; `done` once it has settled.
-  take(): { batch: Map<string, HeldRow>; done(failed: boolean): void } {
+  take(): HeldBatch {
     const batch = this.#pending;
     this.#pending = new Map();
+    return this.#flush(batch);
+  }
+
+  // Hands one pending record to a write of its own (another worker asked
+  // for it); undefined when it is not pending.
+  takeOne(k: string): HeldBatch | undefined {
+    const row = this.#pending.get(k);
+    if (!row) return undefined;
+    this.#pending.delete(k);
+    return this.#flush(new Map([[k, row]]));
+  }
+
+  #flush(batch: Map<string, HeldRow>): HeldBatch {
     this.#flushing.push(batch);
     return {
       batch,

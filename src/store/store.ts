@@ -98,11 +98,22 @@ export interface Store {
 // The other processes holding records of their own for the same SQLite
 // file (workers, cluster.ts; sqlite.ts says what for).
 export interface StorePeers {
-  // Resolves once every other worker has written what it held.
+  // Resolves once every other worker has written what it held (before a
+  // revocation, a query by account, a list).
   flush(): Promise<void>;
-  // Whoever asks this process to write what it holds gets `flushHeld` run.
-  answer(flushHeld: () => Promise<void>): void;
+  // Resolves once any other worker holding this one record (by id, or by
+  // uid) has written it: a miss's question, which leaves the rest of what
+  // the others hold held (a sign-in half-done at one worker is not written
+  // because another looked for a code).
+  fetch(model: string, wanted: HeldWanted): Promise<void>;
+  // Whoever asks this process to write what it holds gets `flushHeld` run;
+  // to write one record, `writeHeld`.
+  answer(flushHeld: () => Promise<void>, writeHeld: (model: string, wanted: HeldWanted) => Promise<void>): void;
 }
+
+// One record another worker may hold: by its id, or by its uid (sessions,
+// interactions).
+export type HeldWanted = { id: string } | { uid: string };
 
 export interface StoreOptions {
   // Milliseconds since the epoch; tests pass a controllable clock.

@@ -18,21 +18,31 @@ let n = 0;
 
 function workers() {
   const path = join(dir, `peers-${n++}.sqlite`);
-  const held = new Map<number, () => Promise<void>>();
+  type Answers = Parameters<StorePeers['answer']>;
+  const held = new Map<number, { flushHeld: Answers[0]; writeHeld: Answers[1] }>();
+  // Who asked, and what for.
   const asked: number[] = [];
+  const questions: string[] = [];
+  const others = (me: number) => [...held].filter(([w]) => w !== me).map(([, answers]) => answers);
   const peersOf = (me: number): StorePeers => ({
     flush: async () => {
       asked.push(me);
-      await Promise.all([...held].filter(([w]) => w !== me).map(([, flushHeld]) => flushHeld()));
+      questions.push('everything');
+      await Promise.all(others(me).map((o) => o.flushHeld()));
     },
-    answer: (flushHeld) => held.set(me, flushHeld),
+    fetch: async (model, wanted) => {
+      asked.push(me);
+      questions.push(`${model} ${'id' in wanted ? wanted.id : `uid ${wanted.uid}`}`);
+      await Promise.all(others(me).map((o) => o.writeHeld(model, wanted)));
+    },
+    answer: (flushHeld, writeHeld) => held.set(me, { flushHeld, writeHeld }),
   });
   const open = (me: number) => openStore({ kind: 'sqlite', path }, { shared: true, peers: peersOf(me) }) as SqliteStore;
   const a = open(0);
   const b = open(1);
   // What a restart would read: only what was committed.
   const file = openStore({ kind: 'sqlite', path }, { shared: true });
-  return { a, b, file, asked, close: () => Promise.all([a.close(), b.close(), file.close()]) };
+  return { a, b, file, asked, questions, close: () => Promise.all([a.close(), b.close(), file.close()]) };
 }
 
 describe('sqlite write-behind across workers', () => {
@@ -53,6 +63,47 @@ describe('sqlite write-behind across workers', () => {
     // Patronym's own records are never held: a miss asks nobody.
     expect(await b.find('Account', 'nope')).toBeUndefined();
     expect(asked).toEqual([1, 1]);
+    await close();
+  });
+
+  it('writes only the record another worker missed: the rest of a sign-in in progress stays held', async () => {
+    const { a, b, file, questions, close } = workers();
+    // A sign-in half-done at a: its interaction, session, grant and code.
+    await a.upsert('Interaction', 'i1', { uid: 'u1' }, 600);
+    await a.upsert('Session', 's1', { uid: 'u2', accountId: 'acc' }, 600);
+    await a.upsert('Grant', 'g1', { accountId: 'acc' }, 600);
+    await a.upsert('AuthorizationCode', 'c1', { grantId: 'g1', sessionUid: 'u2' }, 60);
+    // The vendor redeems the code at b: b asks for the code, then for what
+    // the redemption reads next, one at a time.
+    expect(await b.consume('AuthorizationCode', 'c1')).toBe(true);
+    expect(await b.find('Grant', 'g1')).toEqual({ accountId: 'acc' });
+    expect(await b.findByUid('Session', 'u2')).toEqual({ uid: 'u2', accountId: 'acc' });
+    expect(questions).toEqual(['AuthorizationCode c1', 'Grant g1', 'Session uid u2']);
+    // The interaction nobody asked for is still held at a, not in the file.
+    expect(await file.find('Interaction', 'i1')).toBeUndefined();
+    expect(await a.find('Interaction', 'i1')).toEqual({ uid: 'u1' });
+    // What was asked for is in the file, and a writes its changes through.
+    await a.upsert('Session', 's1', { uid: 'u2', accountId: 'acc', v: 2 }, 600);
+    expect(await file.find('Session', 's1')).toEqual({ uid: 'u2', accountId: 'acc', v: 2 });
+    expect(await a.consume('AuthorizationCode', 'c1')).toBe(false);
+    // "Forget me" and lists still ask for everything.
+    expect((await b.findByAccount('acc')).map((r) => r.id).sort()).toEqual(['g1', 's1']);
+    expect(questions.at(-1)).toBe('everything');
+    await close();
+  });
+
+  it('answers a question for a record in a write under way once that write committed', async () => {
+    const { a, file, close } = workers();
+    await a.upsert('AuthorizationCode', 'c1', { grantId: 'g1' }, 60);
+    // The flush's statements run now; its COMMIT comes a turn later.
+    const flushed = a.flushPending();
+    await a.writeHeld('AuthorizationCode', { id: 'c1' });
+    expect(await file.find('AuthorizationCode', 'c1')).toEqual({ grantId: 'g1' });
+    await flushed;
+    // Not held: answered at once, nothing written.
+    await a.writeHeld('AuthorizationCode', { id: 'nope' });
+    await a.writeHeld('Session', { uid: 'nope' });
+    expect(await file.find('AuthorizationCode', 'nope')).toBeUndefined();
     await close();
   });
 
@@ -105,6 +156,24 @@ describe('sqlite write-behind across workers', () => {
     await close();
   });
 
+  it('reads its own change, not the copy of a flush written but not yet committed', async () => {
+    const { a, close } = workers();
+    await a.upsert('Session', 's1', { uid: 'u1', v: 1 }, 600);
+    await a.upsert('Grant', 'g1', { v: 1 }, 600);
+    // The flush's statements run now; its COMMIT comes a turn later. The
+    // changes below are written through (the file has both records now)
+    // and read back before that COMMIT.
+    const flushed = a.flushPending();
+    const writes = [
+      a.upsert('Session', 's1', { uid: 'u1', v: 2 }, 600),
+      a.update('Grant', 'g1', () => ({ v: 2 }), 600),
+    ];
+    const read = await Promise.all([a.find('Session', 's1'), a.findByUid('Session', 'u1'), a.find('Grant', 'g1')]);
+    expect(read).toEqual([{ uid: 'u1', v: 2 }, { uid: 'u1', v: 2 }, { v: 2 }]);
+    await Promise.all([flushed, ...writes]);
+    await close();
+  });
+
   it('reads again a record another worker wrote between its miss and the check of the file', async () => {
     // The race of a real broker: the read misses, the other worker's timer
     // flush commits the record, then the check finds it in the file. Here
@@ -124,7 +193,7 @@ describe('sqlite write-behind across workers', () => {
       if (sql.startsWith('SELECT 1 AS one') && sql.includes("'c2'"))
         write('AuthorizationCode', 'c2', '{"grantId":"g2"}');
     };
-    const peers: StorePeers = { flush: async () => {}, answer: () => {} };
+    const peers: StorePeers = { flush: async () => {}, fetch: async () => {}, answer: () => {} };
     const store = new SqliteStore(path, { writeBehind: { peers }, trace });
     expect(await store.find('AuthorizationCode', 'c1')).toEqual({ grantId: 'g1' });
     expect(await store.consume('AuthorizationCode', 'c2')).toBe(true);
@@ -141,6 +210,9 @@ describe('sqlite write-behind across workers', () => {
       flush: async () => {
         asked.push('flush');
       },
+      fetch: async () => {
+        asked.push('fetch');
+      },
       answer: () => {},
     };
     const store = openStore({ kind: 'sqlite', path }, { shared: true, peers, now: () => now }) as SqliteStore;
@@ -150,7 +222,7 @@ describe('sqlite write-behind across workers', () => {
     expect(await store.find('Session', 's1')).toBeUndefined();
     expect(asked).toEqual([]);
     expect(await store.find('Session', 's2')).toBeUndefined();
-    expect(asked).toEqual(['flush']);
+    expect(asked).toEqual(['fetch']);
     await store.close();
   });
 
