@@ -220,7 +220,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<boolean> {
         answer(question);
       }, PEER_WAIT_MS);
       questions.set(question, { from: worker, id: m.id, waiting: new Set(others), timer });
-      for (const w of others) w.send(m.want ? { type: WRITE, id: question, want: m.want } : { type: WRITE, id: question });
+      for (const w of others)
+        w.send(m.want ? { type: WRITE, id: question, want: m.want } : { type: WRITE, id: question });
       return;
     }
     if (m?.type === WRITTEN && m.id !== undefined) {
