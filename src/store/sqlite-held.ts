@@ -111,13 +111,19 @@ export class HeldRecords {
     return this.#flush(batch);
   }
 
-  // Hands one pending record to a write of its own (another worker asked
-  // for it); undefined when it is not pending.
-  takeOne(k: string): HeldBatch | undefined {
-    const row = this.#pending.get(k);
-    if (!row) return undefined;
-    this.#pending.delete(k);
-    return this.#flush(new Map([[k, row]]));
+  // Hands a few pending records to a write of their own (another worker
+  // asked for the first, the others go with it); undefined when the first
+  // is not pending.
+  takeSome(keys: readonly string[]): HeldBatch | undefined {
+    if (!this.#pending.has(keys[0] as string)) return undefined;
+    const batch = new Map<string, HeldRow>();
+    for (const k of keys) {
+      const row = this.#pending.get(k);
+      if (!row) continue;
+      this.#pending.delete(k);
+      batch.set(k, row);
+    }
+    return this.#flush(batch);
   }
 
   #flush(batch: Map<string, HeldRow>): HeldBatch {

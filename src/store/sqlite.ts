@@ -389,21 +389,35 @@ export class SqliteStore implements Store {
     return settled;
   }
 
-  // Another worker missed a record this one may hold: that record alone is
-  // written (the rest stays held), and this resolves once it is in the
-  // file; at once when it is not held here. A record already in a write
-  // under way is answered once that write settled (held again if it failed:
-  // then written now).
+  // Another worker missed a record this one may hold: that record is
+  // written, with what the other will read next if it is held here too (a
+  // code's or token's grant, and the session it was issued in, as
+  // oidc-provider's token and userinfo endpoints read them), and this
+  // resolves once they are in the file; at once when it is not held here.
+  // The rest stays held. A record already in a write under way is answered
+  // once that write settled (held again if it failed: then written now).
   async writeHeld(model: string, wanted: HeldWanted): Promise<void> {
     const pending = this.#pending;
     if (!pending || !this.#buffered(model)) return;
     for (let turn = 0; turn < 3; turn++) {
       const k = 'id' in wanted ? key(model, wanted.id) : pending.keyOfUid(model, wanted.uid);
-      if (k === undefined || !pending.get(k)) return;
-      const one = pending.takeOne(k);
-      if (one) return this.#writeHeld(one);
+      const row = k === undefined ? undefined : pending.get(k);
+      if (k === undefined || !row) return;
+      const some = pending.takeSome([k, ...this.#readNext(pending, row)]);
+      if (some) return this.#writeHeld(some);
       await Promise.all(this.#writing);
     }
+  }
+
+  // The keys of the grant and the session a code or token names.
+  #readNext(pending: HeldRecords, row: HeldRow): string[] {
+    const next: string[] = [];
+    if (row.grantId !== null) next.push(key('Grant', row.grantId));
+    if (row.model === 'Session' || row.model === 'Interaction') return next;
+    const { sessionUid } = JSON.parse(row.payload) as Payload;
+    const session = typeof sessionUid === 'string' ? pending.keyOfUid('Session', sessionUid) : undefined;
+    if (session !== undefined) next.push(session);
+    return next;
   }
 
   update(
