@@ -25,11 +25,16 @@ import type { ServeOptions } from './serve.ts';
 
 const run = promisify(execFile);
 const CLIENT = { id: 'demo-vendor', secret: 'demo-vendor-secret', redirect: 'http://localhost:3001/callback' };
-// Sign-ins before a provider is measured: BENCH_WARMUP (60) at
-// concurrency 4. A few thousand let V8 finish optimising the hot paths
-// (with 60, about a tenth of the first rows' CPU is still TurboFan
-// compiling on its background thread).
-const WARM_UP = { count: Number(process.env.BENCH_WARMUP ?? 60), seconds: 120 };
+// Sign-ins before a provider is measured: BENCH_WARMUP (2,000) at
+// concurrency 4, per process: V8 optimises each process's hot paths on its
+// own, so two workers get twice as many (with 60 in all, a tenth of the
+// first rows' CPU was still TurboFan compiling on its background thread,
+// and each of two workers had seen half as many sign-ins as one process).
+const WARM_UP = { count: Number(process.env.BENCH_WARMUP ?? 2000), seconds: 120 };
+const warmUp = (options: ServeOptions) => {
+  const workers = options.kind === 'main' && typeof options.config.workers === 'number' ? options.config.workers : 1;
+  return { count: WARM_UP.count * workers, seconds: WARM_UP.seconds * workers };
+};
 const PREFILL: PrefillCounts = { expired: 50_000, live: 50_000 };
 
 export interface CompareRow {
@@ -158,7 +163,8 @@ export async function measureRows(
   const all: Measured[] = [];
   try {
     for (const row of rows) {
-      const s = await serve(await row.serve(await freePort()), dir);
+      const options = await row.serve(await freePort());
+      const s = await serve(options, dir);
       const drive = (c: number, l: { count: number; seconds: number }) =>
         driveLoad(
           { origins: [s.origin], issuer: s.origin, client: CLIENT, cards: setup.cards, concurrency: c, ...l },
@@ -166,7 +172,7 @@ export async function measureRows(
         );
       try {
         // Warm-up (JIT, pools, pages), and the templates a prefill copies.
-        await drive(4, WARM_UP);
+        await drive(4, warmUp(options));
         if (row.prefill) await s.ask({ prefill: row.prefill }, 'prefilled');
         for (const c of concurrency) {
           const pid = s.child.pid as number;
@@ -220,13 +226,18 @@ export async function measurePaired(
   const all = new Map<string, Measured[]>();
   const served: Served[] = [];
   try {
-    for (const row of rows) served.push(await serve(await row.serve(await freePort()), dir, row.bench));
+    const options: ServeOptions[] = [];
+    for (const row of rows) {
+      const o = await row.serve(await freePort());
+      options.push(o);
+      served.push(await serve(o, dir, row.bench));
+    }
     const drive = (s: Served, c: number, l: { count: number; seconds: number }) =>
       driveLoad(
         { origins: [s.origin], issuer: s.origin, client: CLIENT, cards: setup.cards, concurrency: c, ...l },
         dir,
       );
-    for (const s of served) await drive(s, 4, WARM_UP);
+    for (const [i, s] of served.entries()) await drive(s, 4, warmUp(options[i] as ServeOptions));
     // +100k rows: filled once, after the warm-up; bench/serve.ts never
     // sweeps, so every round meets the expired records.
     for (const [i, row] of rows.entries())

@@ -25,7 +25,7 @@
 //
 // BENCH_COUNT and BENCH_SECONDS bound each row, BENCH_CONCURRENCY (1,8,32) picks the levels; BENCH_CPU_PROF=<dir> has the
 // compared providers write V8 CPU profiles there (node --cpu-prof); BENCH_NODE_FLAGS adds node flags to them
-// (--perf-basic-prof for `perf record`, see the README); BENCH_WARMUP (60) is the compared providers' warm-up.
+// (--perf-basic-prof for `perf record`, see the README); BENCH_WARMUP (2000) is the compared providers' warm-up, per process.
 import { cpus } from 'node:os';
 import type { ConfigInput } from '../src/config/schema.ts';
 import { removeDir, startBroker, vendor } from '../test/support/broker.ts';
