@@ -131,13 +131,20 @@ interface Agents {
   vendor: Agent;
 }
 
+// An idle connection's lifetime at most (a server's hint shortens it).
+const IDLE_MS = 30_000;
+
 async function drive(o: DriveOptions): Promise<DriveResult> {
   const cpu = process.cpuUsage();
   // Connections kept open between sign-ins, one per concurrent sign-in for
-  // the browsers and as many for the vendor.
+  // the browsers and as many for the vendor. With a timeout of their own:
+  // Node's agent uses a server's `Keep-Alive: timeout=N` only to shorten
+  // one it has, so without it an idle connection stays open past the
+  // server's timeout, and a request sent on it as the server closes it
+  // fails (`read ECONNRESET`, `socket hang up`: bare, on Node's 5 s, did).
   const agents: Agents = {
-    browser: new Agent({ keepAlive: true, maxSockets: o.concurrency }),
-    vendor: new Agent({ keepAlive: true, maxSockets: o.concurrency }),
+    browser: new Agent({ keepAlive: true, maxSockets: o.concurrency, timeout: IDLE_MS }),
+    vendor: new Agent({ keepAlive: true, maxSockets: o.concurrency, timeout: IDLE_MS }),
   };
   const endpoints = await discover(o.origins[0] as string, agents.vendor);
   const latencies: number[] = [];

@@ -27,7 +27,9 @@ export interface Reply {
 // Without maxSockets the pool grows to the number of requests in flight,
 // which is the caller's concurrency; bench/drive.ts passes its own agent
 // bounded by it.
-const sharedAgent = new Agent({ keepAlive: true });
+// A timeout of its own, so that it honours a server's shorter keep-alive
+// hint (bench/drive.ts says why).
+const sharedAgent = new Agent({ keepAlive: true, timeout: 30_000 });
 
 // When each kept-alive connection was last handed back to its pool, so that
 // a failed request says whether it went on a connection that had sat idle

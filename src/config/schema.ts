@@ -355,7 +355,8 @@ export const configSchema = z.strictObject({
       'broker processes sharing the port (node:cluster), the store, keys and throttle counters; `auto`: one per core. ' +
         'Above 1 needs a sqlite or postgres store; SIGHUP to the primary reloads every worker. Read at start only. ' +
         'Pays off where the broker is what limits sign-ins (more cores than it uses, the directory elsewhere): ' +
-        'on 2 cores shared with the directory and the load, one process was as fast or faster (README, benchmarks)',
+        'on 2 cores shared with the directory and the load, two workers signed in about 10% more per second than one ' +
+        'process, at about 1 ms more CPU per sign-in (medians of paired rounds: README, benchmarks)',
     ),
   keys: z
     .strictObject({
