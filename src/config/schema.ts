@@ -233,10 +233,7 @@ export const configSchema = z.strictObject({
     .array(cidr)
     .default([])
     .describe('reverse proxies whose X-Forwarded-For/-Proto are believed (for the client address, https and walk-in)'),
-  keepAliveTimeout: z
-    .number()
-    .int()
-    .min(1)
+  keepAliveTimeout: seconds
     .max(3600)
     .default(65)
     .describe(

@@ -82,6 +82,7 @@ describe('configuration', () => {
       `
 issuer: not a url
 port: "eighty"
+keepAliveTimeout: 0
 colour: blue
 libraries:
   - id: Spring Field
@@ -100,6 +101,7 @@ clients:
     const expected = [
       /^issuer: .*found "not a url"/,
       /^port: .*expected number.*found "eighty"/,
+      /^keepAliveTimeout: .*found 0/,
       /^colour: unknown key; expected one of issuer, port/,
       /^libraries\[0\]\.id: lower-case letters.*found "Spring Field"/,
       /^libraries\[0\]\.name: .*found ""/,
