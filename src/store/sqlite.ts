@@ -353,7 +353,7 @@ export class SqliteStore implements Store {
     // Nothing new: settles once the flush under way (if any) has, so that
     // what was held when this was called is in the file then.
     if (!pending || (pending.size === 0 && !counts?.size)) return this.#lastFlush;
-    const settled = this.#writeHeld(pending.take(), () => counts?.writeAll());
+    const settled = this.#writeBatch(pending.take(), () => counts?.writeAll());
     // Flushes commit in the order they were asked for (one handle, one
     // group commit): the last one settling means all before it have.
     this.#lastFlush = settled.catch(() => undefined);
@@ -367,7 +367,7 @@ export class SqliteStore implements Store {
   // Writes a batch handed over by HeldRecords, as it is when the
   // transaction runs (records dropped or replaced meanwhile are left out:
   // sqlite-held.ts); `also` adds statements to the same transaction.
-  #writeHeld({ batch, done }: HeldBatch, also?: () => void): Promise<void> {
+  #writeBatch({ batch, done }: HeldBatch, also?: () => void): Promise<void> {
     const written = this.#group.write(() => {
       const now = this.#now();
       for (const row of batch.values()) if (isLive(row, now)) this.#stmt.upsert.run(row);
@@ -404,7 +404,7 @@ export class SqliteStore implements Store {
       const row = k === undefined ? undefined : pending.get(k);
       if (k === undefined || !row) return;
       const some = pending.takeSome([k, ...this.#readNext(pending, row)]);
-      if (some) return this.#writeHeld(some);
+      if (some) return this.#writeBatch(some);
       await Promise.all(this.#writing);
     }
   }
