@@ -22,6 +22,7 @@ import type { PrefillCounts } from './prefill.ts';
 import { cpuMs, family, familyCpuMs, peakRssMiB, postmasterPid } from './procs.ts';
 import type { ScenarioSetup } from './scenarios.ts';
 import type { ServeOptions } from './serve.ts';
+import { STEPS, type StepCounts, stepsPerSignIn } from './steps.ts';
 
 const run = promisify(execFile);
 const CLIENT = { id: 'demo-vendor', secret: 'demo-vendor-secret', redirect: 'http://localhost:3001/callback' };
@@ -55,6 +56,8 @@ export interface Measured {
   // Under workers: the primary's CPU and each worker's, in ms (which of
   // them the sign-ins cost, and how evenly the workers shared them).
   parts?: { primaryMs: number; workersMs: number[] };
+  // BENCH_STEPS=1, concurrency 1: CPU ms per sign-in by step (bench/steps.ts).
+  steps?: { name: string; ms: number }[];
 }
 
 export interface Served {
@@ -138,6 +141,18 @@ export async function stopServed(s: Served): Promise<void> {
   if (s.own) removeDir(s.own);
 }
 
+// BENCH_STEPS=1: at concurrency 1, each provider's CPU by step of the
+// sign-in too (bench/steps.ts; not for main.ts, which has no channel).
+const COUNTING = process.env.BENCH_STEPS === '1';
+
+async function withSteps(s: Served, c: number, measure: () => Promise<Measured>): Promise<Measured> {
+  if (!COUNTING || c !== 1 || s.family) return measure();
+  const before = (await s.ask({ steps: true }, 'steps')) as StepCounts;
+  const m = await measure();
+  const after = (await s.ask({ steps: true }, 'steps')) as StepCounts;
+  return { ...m, steps: stepsPerSignIn(before, after, m.result.logins, m.providerMs) };
+}
+
 // Runs the load generator in its own process; resolves with its result.
 export async function driveLoad(options: DriveOptions, dir: string): Promise<DriveResult> {
   const file = join(dir, `drive-${options.concurrency}-${Date.now()}.json`);
@@ -177,20 +192,22 @@ export async function measureRows(
         for (const c of concurrency) {
           const pid = s.child.pid as number;
           const providerCpu = () => (s.family ? familyCpuMs(pid) : cpuMs(pid));
-          const before = { provider: providerCpu(), backend: backend(), pg: pgPid ? familyCpuMs(pgPid) : 0 };
-          const members = s.family ? family(pid) : [];
-          const memberCpu = members.map(cpuMs);
-          const result = await drive(c, limits);
-          const spent = members.map((p, i) => cpuMs(p) - (memberCpu[i] as number));
-          const m: Measured = {
-            name: row.name,
-            result,
-            providerMs: providerCpu() - before.provider,
-            backendMs: backend() - before.backend,
-            postgresMs: pgPid ? familyCpuMs(pgPid) - before.pg : 0,
-            rssMiB: s.family ? family(pid).reduce((sum, p) => sum + peakRssMiB(p), 0) : peakRssMiB(pid),
-            ...(members.length > 1 ? { parts: { primaryMs: spent[0] as number, workersMs: spent.slice(1) } } : {}),
-          };
+          const m = await withSteps(s, c, async (): Promise<Measured> => {
+            const before = { provider: providerCpu(), backend: backend(), pg: pgPid ? familyCpuMs(pgPid) : 0 };
+            const members = s.family ? family(pid) : [];
+            const memberCpu = members.map(cpuMs);
+            const result = await drive(c, limits);
+            const spent = members.map((p, i) => cpuMs(p) - (memberCpu[i] as number));
+            return {
+              name: row.name,
+              result,
+              providerMs: providerCpu() - before.provider,
+              backendMs: backend() - before.backend,
+              postgresMs: pgPid ? familyCpuMs(pgPid) - before.pg : 0,
+              rssMiB: s.family ? family(pid).reduce((sum, p) => sum + peakRssMiB(p), 0) : peakRssMiB(pid),
+              ...(members.length > 1 ? { parts: { primaryMs: spent[0] as number, workersMs: spent.slice(1) } } : {}),
+            };
+          });
           all.push(m);
           print(m);
         }
@@ -255,16 +272,18 @@ export async function measurePaired(
           const s = served[i] as Served;
           const pid = s.child.pid as number;
           const providerCpu = () => (s.family ? familyCpuMs(pid) : cpuMs(pid));
-          const before = { provider: providerCpu(), backend: backend(), pg: pgPid ? familyCpuMs(pgPid) : 0 };
-          const result = await drive(s, c, limits);
-          const m: Measured = {
-            name: row.name,
-            result,
-            providerMs: providerCpu() - before.provider,
-            backendMs: backend() - before.backend,
-            postgresMs: pgPid ? familyCpuMs(pgPid) - before.pg : 0,
-            rssMiB: s.family ? family(pid).reduce((sum, p) => sum + peakRssMiB(p), 0) : peakRssMiB(pid),
-          };
+          const m = await withSteps(s, c, async (): Promise<Measured> => {
+            const before = { provider: providerCpu(), backend: backend(), pg: pgPid ? familyCpuMs(pgPid) : 0 };
+            const result = await drive(s, c, limits);
+            return {
+              name: row.name,
+              result,
+              providerMs: providerCpu() - before.provider,
+              backendMs: backend() - before.backend,
+              postgresMs: pgPid ? familyCpuMs(pgPid) - before.pg : 0,
+              rssMiB: s.family ? family(pid).reduce((sum, p) => sum + peakRssMiB(p), 0) : peakRssMiB(pid),
+            };
+          });
           const k = `${row.name}\u0000${c}`;
           all.set(k, [...(all.get(k) ?? []), m]);
           measured[i] = m;
@@ -395,4 +414,35 @@ export function ldapRows(setup: ScenarioSetup, postgresUrl: (() => Promise<strin
     );
   }
   return rows;
+}
+
+// BENCH_STEPS=1: one line per step of the sign-in, one column per provider
+// (CPU ms per sign-in at concurrency 1), each beside bare's difference.
+export function formatSteps(measured: readonly Measured[]): string {
+  const rows = measured.filter((m) => m.steps);
+  const bare = rows.find((m) => m.name.startsWith('bare'));
+  if (rows.length === 0) return '';
+  const width = Math.max(...rows.map((m) => m.name.length), 16) + 2;
+  const names = [...STEPS.map(([, name]) => name), 'between requests'];
+  const ms = (m: Measured, name: string) => m.steps?.find((s) => s.name === name)?.ms ?? 0;
+  const cell = (m: Measured, name: string) => {
+    const own = ms(m, name);
+    if (!bare || m === bare) return own.toFixed(2).padStart(width);
+    const d = own - ms(bare, name);
+    return `${own.toFixed(2)} (${d >= 0 ? '+' : ''}${d.toFixed(2)})`.padStart(width);
+  };
+  const total = (m: Measured) => (m.steps ?? []).reduce((sum, s) => sum + s.ms, 0);
+  const lines = [
+    `${'step'.padEnd(28)}${rows.map((m) => m.name.padStart(width)).join('')}`,
+    ...names.map((name) => `${name.padEnd(28)}${rows.map((m) => cell(m, name)).join('')}`),
+    `${'all'.padEnd(28)}${rows
+      .map((m) => {
+        const own = total(m);
+        if (!bare || m === bare) return own.toFixed(2).padStart(width);
+        const d = own - total(bare);
+        return `${own.toFixed(2)} (${d >= 0 ? '+' : ''}${d.toFixed(2)})`.padStart(width);
+      })
+      .join('')}`,
+  ];
+  return `${lines.join('\n')}\n`;
 }

@@ -25,7 +25,8 @@
 //
 // BENCH_COUNT and BENCH_SECONDS bound each row, BENCH_CONCURRENCY (1,8,32) picks the levels; BENCH_CPU_PROF=<dir> has the
 // compared providers write V8 CPU profiles there (node --cpu-prof); BENCH_NODE_FLAGS adds node flags to them
-// (--perf-basic-prof for `perf record`, see the README); BENCH_WARMUP (2000) is the compared providers' warm-up, per process.
+// (--perf-basic-prof for `perf record`, see the README); BENCH_WARMUP (2000) is the compared providers' warm-up, per process;
+// BENCH_STEPS=1 adds, for concurrency 1, each provider's CPU by step of the sign-in (bench/steps.ts).
 import { cpus } from 'node:os';
 import type { ConfigInput } from '../src/config/schema.ts';
 import { removeDir, startBroker, vendor } from '../test/support/broker.ts';
@@ -33,6 +34,7 @@ import { type Postgres, postgresAvailable, startPostgres } from '../test/support
 import {
   COMPARE_HEADER,
   formatCompare,
+  formatSteps,
   ldapRows,
   type Measured,
   measurePaired,
@@ -96,10 +98,11 @@ async function compare(wantedRow: (name: string) => boolean): Promise<void> {
   );
   const bare = new Map<number, Measured>();
   try {
-    await measureRows(rows, setup, CONCURRENCY, LIMITS, server, (m) => {
+    const measured = await measureRows(rows, setup, CONCURRENCY, LIMITS, server, (m) => {
       if (m.name.startsWith('bare')) bare.set(m.result.concurrency, m);
       process.stdout.write(`${formatCompare(m, bare.get(m.result.concurrency))}\n`);
     });
+    printSteps(measured);
   } finally {
     await setup.teardown?.();
   }
@@ -142,10 +145,20 @@ async function paired(): Promise<void> {
       const bareMedian = median('bare oidc-provider');
       for (const row of rows) process.stdout.write(`${formatCompare(median(row.name), bareMedian)}\n`);
     }
+    printSteps(rows.map((row) => medianRun(runs.get(`${row.name}\u00001`) ?? [])).filter(Boolean));
     if (mode === 'expired') printPrefilled(runs);
   } finally {
     await setup.teardown?.();
   }
+}
+
+// BENCH_STEPS=1: the rows at concurrency 1, step by step (bench/steps.ts).
+function printSteps(measured: readonly Measured[]): void {
+  const table = formatSteps(measured.filter((m) => m.result.concurrency === 1));
+  if (table)
+    process.stdout.write(
+      `\nCPU ms per sign-in at concurrency 1, by step (requests that ran alone; in brackets: against bare)\n${table}`,
+    );
 }
 
 // A pre-filled store against the same store empty, round by round (each

@@ -6,14 +6,17 @@
 //
 // Messages from the parent: { prefill: { expired, live } } fills the store
 // (bench/prefill.ts), { plans: true } answers the store's query plans,
-// { stop: true } closes and exits. Answers: { ready: origin },
-// { prefilled: ms }, { plans: {...} }, { error: message }.
+// { steps: true } the CPU counted per step of the sign-in so far (with
+// BENCH_STEPS=1, bench/steps.ts), { stop: true } closes and exits. Answers:
+// { ready: origin }, { prefilled: ms }, { plans: {...} }, { steps: {...} },
+// { error: message }.
 import type { ConfigInput } from '../src/config/schema.ts';
 import { PostgresStore } from '../src/store/postgres.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';
 import { removeDir, startBroker } from '../test/support/broker.ts';
 import { type BareOptions, startBare } from './bare.ts';
 import { type PrefillCounts, prefill } from './prefill.ts';
+import { countSteps, type StepCounts } from './steps.ts';
 
 export type ServeOptions =
   | { kind: 'bare'; bare: Omit<BareOptions, 'port'>; port: number }
@@ -21,23 +24,32 @@ export type ServeOptions =
   // `node src/main.ts` itself, with this whole configuration (workers).
   | { kind: 'main'; config: ConfigInput; port: number };
 
-type Message = { prefill?: PrefillCounts; plans?: boolean; stop?: boolean };
+type Message = { prefill?: PrefillCounts; plans?: boolean; steps?: boolean; stop?: boolean };
 
 const send = (message: unknown) => process.send?.(message);
 const options = JSON.parse(process.argv[2] ?? '{}') as ServeOptions;
 
+// Counting only when asked: it adds two readings of the CPU clock to every
+// request.
+const counting = process.env.BENCH_STEPS === '1';
+let steps: () => StepCounts = () => ({});
+
 try {
   if (options.kind === 'bare') {
     const server = await startBare({ ...options.bare, port: options.port });
+    if (counting) steps = countSteps(server);
     process.on('message', (m: Message) => {
       if (m.stop) server.close(() => process.exit(0));
+      else if (m.steps) send({ steps: steps() });
       else send({ error: 'bare: no store' });
     });
     send({ ready: `http://127.0.0.1:${options.port}` });
   } else {
     const b = await startBroker({ config: options.config, port: options.port });
+    if (counting) steps = countSteps(b.server);
     process.on('message', (m: Message) => {
-      if (m.stop) {
+      if (m.steps) send({ steps: steps() });
+      else if (m.stop) {
         void b.stop().then(() => {
           removeDir(b.dir);
           process.exit(0);

@@ -2,7 +2,7 @@
 // keys in a temporary folder) and drives sign-ins the way a browser would,
 // with openid-client as the vendor. Used by the e2e tests and benchmarks.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +30,8 @@ export interface RunningBroker {
   keys: Keys;
   store: Store;
   broker: Broker;
+  // The listening server (the bench counts each request's CPU on it).
+  server: Server;
   logs: string[];
   configPath: string;
   // Rewrites the configuration file (merged over the demo one as at start).
@@ -155,6 +157,7 @@ export async function startBroker(options: StartOptions = {}): Promise<RunningBr
     get broker() {
       return running.current().broker;
     },
+    server,
     logs,
     configPath,
     writeConfig,

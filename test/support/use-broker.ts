@@ -121,6 +121,9 @@ class Fixture implements BrokerHandle {
   get broker() {
     return this.current.broker;
   }
+  get server() {
+    return this.current.server;
+  }
   get logs(): string[] {
     return this.current.logs;
   }
