@@ -147,10 +147,26 @@ const COUNTING = process.env.BENCH_STEPS === '1';
 
 async function withSteps(s: Served, c: number, measure: () => Promise<Measured>): Promise<Measured> {
   if (!COUNTING || c !== 1 || s.family) return measure();
-  const before = (await s.ask({ steps: true }, 'steps')) as StepCounts;
+  const before = await askSteps(s);
   const m = await measure();
-  const after = (await s.ask({ steps: true }, 'steps')) as StepCounts;
-  return { ...m, steps: stepsPerSignIn(before, after, m.result.logins, m.providerMs) };
+  const after = before && (await askSteps(s));
+  return after ? { ...m, steps: stepsPerSignIn(before, after, m.result.logins, m.providerMs) } : m;
+}
+
+// A provider's counts; undefined from one that does not count them (a
+// BENCH_BASELINE checkout from before bench/steps.ts never answers: it is
+// asked once).
+const silent = new WeakSet<Served>();
+async function askSteps(s: Served): Promise<StepCounts | undefined> {
+  if (silent.has(s)) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const silence = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), 3000);
+  });
+  const answer = (s.ask({ steps: true }, 'steps') as Promise<StepCounts>).catch(() => undefined);
+  const counts = await Promise.race([answer, silence]).finally(() => clearTimeout(timer));
+  if (!counts) silent.add(s);
+  return counts;
 }
 
 // Runs the load generator in its own process; resolves with its result.
