@@ -19,6 +19,7 @@ import type { ReleaseLog } from '../policy/release-log.ts';
 import { recordReleases } from '../policy/release-recording.ts';
 import { requestOf } from '../policy/requested.ts';
 import type { VendorPolicies } from '../policy/vendors.ts';
+import { CookieSigner } from '../security/cookie-signer.ts';
 import type { Keys } from '../security/keys.ts';
 import type { StatsRecorder } from '../stats/recorder.ts';
 import { oidcAdapter } from '../store/oidc-adapter.ts';
@@ -105,7 +106,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     jwks: { keys: keys.signing as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
-      keys: keys.cookies,
+      // keygrip's signatures, compared without tsscmp's extra work
+      // (security/cookie-signer.ts); oidc-provider hands them to Koa.
+      keys: new CookieSigner(keys.cookies) as unknown as string[],
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
