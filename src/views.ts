@@ -261,7 +261,9 @@ export function createViews(options: ViewsOptions = {}): Views {
     middleware: () => async (ctx, next) => {
       const asked = typeof ctx.query.lang === 'string' && isLocale(ctx.query.lang) ? ctx.query.lang : undefined;
       if (asked && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+        // Unsigned: only a language code we offer is ever taken from it.
         ctx.cookies.set(LANG_COOKIE, asked, {
+          signed: false,
           httpOnly: true,
           sameSite: 'lax',
           secure: ctx.secure,

@@ -118,6 +118,8 @@ describe('federation: a consortium in one broker', () => {
     expect(started.jar.cookies.get('patronym_library')).toBe('south');
     const cookie = started.jar.setCookieHeaders.find((h) => h.startsWith('patronym_library='));
     expect(cookie).toMatch(/^patronym_library=south; path=\/; expires=.*; samesite=lax; httponly$/);
+    // Unsigned: only a configured library's id is ever taken from it.
+    expect(started.jar.setCookieHeaders.filter((h) => h.startsWith('patronym_library.sig='))).toEqual([]);
     // next sign-in in the same browser starts at South Branch
     const next = await startLogin(v, b.issuer, {}, started.jar);
     expect(next.loginPage).toContain('South Branch');

@@ -120,6 +120,8 @@ describe('throttle under attack', () => {
       const expires = Date.parse(/; expires=([^;]+)/i.exec(header ?? '')?.[1] ?? '');
       expect(Math.round((expires - Date.now()) / 86_400_000)).toBe(180);
       expectAbsent(header ?? '', [card]);
+      // Its tokens carry their own HMAC: no Koa signature beside it.
+      expect(owner.setCookieHeaders.filter((h) => h.startsWith('patronym_device.sig='))).toEqual([]);
       // and it is listed with the other strictly necessary cookies
       expect(await (await fetch(`${b.issuer}/privacy`)).text()).toContain('patronym_device');
 

@@ -46,7 +46,10 @@ export function libraryStep(deps: {
 
   function remember(ctx: Context, library: Library): void {
     if (!federated) return;
+    // Unsigned: the id is checked against the configured libraries when
+    // read, and a forged one can only pick another of them.
     ctx.cookies.set(LIBRARY_COOKIE, library.id, {
+      signed: false,
       httpOnly: true,
       sameSite: 'lax',
       secure: ctx.secure,

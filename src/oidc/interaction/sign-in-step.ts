@@ -91,7 +91,9 @@ export function signInStep(deps: {
   // the patron's card (security/device-cookie.ts). Never on a shared computer.
   function rememberDevice(ctx: Context, cardKey: string): void {
     if (deviceCookies.maxAgeMs <= 0) return;
+    // Unsigned by Koa: each token in it carries its own HMAC (device-cookie.ts).
     ctx.cookies.set(DEVICE_COOKIE, deviceCookies.issue(ctx.cookies.get(DEVICE_COOKIE), cardKey), {
+      signed: false,
       httpOnly: true,
       sameSite: 'lax',
       secure: ctx.secure,
