@@ -180,6 +180,37 @@ export async function driveLoad(options: DriveOptions, dir: string): Promise<Dri
   return JSON.parse(stdout.trim().split('\n').at(-1) as string) as DriveResult;
 }
 
+// One row at one concurrency: the load, and the CPU each process spent on it
+// (under workers the primary's and each worker's too; at concurrency 1 with
+// BENCH_STEPS=1, each step's).
+async function measureOne(
+  name: string,
+  s: Served,
+  c: number,
+  load: () => Promise<DriveResult>,
+  others: { backend: () => number; pgPid: number },
+): Promise<Measured> {
+  const { backend, pgPid } = others;
+  const pid = s.child.pid as number;
+  const providerCpu = () => (s.family ? familyCpuMs(pid) : cpuMs(pid));
+  return withSteps(s, c, async () => {
+    const before = { provider: providerCpu(), backend: backend(), pg: pgPid ? familyCpuMs(pgPid) : 0 };
+    const members = s.family ? family(pid) : [];
+    const memberCpu = members.map(cpuMs);
+    const result = await load();
+    const spent = members.map((p, i) => cpuMs(p) - (memberCpu[i] as number));
+    return {
+      name,
+      result,
+      providerMs: providerCpu() - before.provider,
+      backendMs: backend() - before.backend,
+      postgresMs: pgPid ? familyCpuMs(pgPid) - before.pg : 0,
+      rssMiB: s.family ? family(pid).reduce((sum, p) => sum + peakRssMiB(p), 0) : peakRssMiB(pid),
+      ...(members.length > 1 ? { parts: { primaryMs: spent[0] as number, workersMs: spent.slice(1) } } : {}),
+    };
+  });
+}
+
 export async function measureRows(
   rows: readonly CompareRow[],
   setup: ScenarioSetup,
@@ -206,24 +237,7 @@ export async function measureRows(
         await drive(4, warmUp(options));
         if (row.prefill) await s.ask({ prefill: row.prefill }, 'prefilled');
         for (const c of concurrency) {
-          const pid = s.child.pid as number;
-          const providerCpu = () => (s.family ? familyCpuMs(pid) : cpuMs(pid));
-          const m = await withSteps(s, c, async (): Promise<Measured> => {
-            const before = { provider: providerCpu(), backend: backend(), pg: pgPid ? familyCpuMs(pgPid) : 0 };
-            const members = s.family ? family(pid) : [];
-            const memberCpu = members.map(cpuMs);
-            const result = await drive(c, limits);
-            const spent = members.map((p, i) => cpuMs(p) - (memberCpu[i] as number));
-            return {
-              name: row.name,
-              result,
-              providerMs: providerCpu() - before.provider,
-              backendMs: backend() - before.backend,
-              postgresMs: pgPid ? familyCpuMs(pgPid) - before.pg : 0,
-              rssMiB: s.family ? family(pid).reduce((sum, p) => sum + peakRssMiB(p), 0) : peakRssMiB(pid),
-              ...(members.length > 1 ? { parts: { primaryMs: spent[0] as number, workersMs: spent.slice(1) } } : {}),
-            };
-          });
+          const m = await measureOne(row.name, s, c, () => drive(c, limits), { backend, pgPid });
           all.push(m);
           print(m);
         }
@@ -286,20 +300,7 @@ export async function measurePaired(
           const i = (turn + round - 1) % rows.length;
           const row = rows[i] as CompareRow;
           const s = served[i] as Served;
-          const pid = s.child.pid as number;
-          const providerCpu = () => (s.family ? familyCpuMs(pid) : cpuMs(pid));
-          const m = await withSteps(s, c, async (): Promise<Measured> => {
-            const before = { provider: providerCpu(), backend: backend(), pg: pgPid ? familyCpuMs(pgPid) : 0 };
-            const result = await drive(s, c, limits);
-            return {
-              name: row.name,
-              result,
-              providerMs: providerCpu() - before.provider,
-              backendMs: backend() - before.backend,
-              postgresMs: pgPid ? familyCpuMs(pgPid) - before.pg : 0,
-              rssMiB: s.family ? family(pid).reduce((sum, p) => sum + peakRssMiB(p), 0) : peakRssMiB(pid),
-            };
-          });
+          const m = await measureOne(row.name, s, c, () => drive(s, c, limits), { backend, pgPid });
           const k = `${row.name}\u0000${c}`;
           all.set(k, [...(all.get(k) ?? []), m]);
           measured[i] = m;
