@@ -258,6 +258,13 @@ export async function measureRows(
 // shared machine's speed drifts by 20-30% over minutes, which unpaired rows
 // read as a difference between providers).
 // Prints each round, then the median per row and concurrency.
+//
+// BENCH_INTERLEAVE=1: each round at each concurrency is one load whose
+// sign-ins go to every row's provider in turn, `c` at a time at each
+// (measureTogether): every provider then runs through the same seconds of
+// the machine, whose drift no longer falls between rows.
+const INTERLEAVE = process.env.BENCH_INTERLEAVE === '1';
+
 export async function measurePaired(
   rows: readonly CompareRow[],
   setup: ScenarioSetup,
@@ -291,6 +298,15 @@ export async function measurePaired(
       if (row.prefill) await (served[i] as Served).ask({ prefill: row.prefill }, 'prefilled');
     for (let round = 1; round <= rounds; round++) {
       for (const c of concurrency) {
+        if (INTERLEAVE) {
+          const together = await measureTogether(rows, served, setup, c, limits, dir, { backend, pgPid });
+          for (const m of together) {
+            const k = `${m.name}\u0000${c}`;
+            all.set(k, [...(all.get(k) ?? []), m]);
+            print(m, round);
+          }
+          continue;
+        }
         // The order turns by one row each round: in an A/A run (the same
         // code as two rows) the row measured right after bare came out up
         // to 13% cheaper at concurrency 8 in the median, so a fixed order
@@ -313,6 +329,75 @@ export async function measurePaired(
     removeDir(dir);
   }
   return all;
+}
+
+// One load for all rows (BENCH_INTERLEAVE=1): sign-in n goes to row n mod
+// rows, with `c` sign-ins in flight at each provider. Each row's CPU is its
+// own process's; its sign-ins, rate and latencies are its origin's; the
+// backend's, PostgreSQL's and the generator's CPU are shared out by
+// sign-ins. Steps (BENCH_STEPS=1, c = 1) are counted as in the other
+// rounds: each provider still answers one request at a time.
+async function measureTogether(
+  rows: readonly CompareRow[],
+  served: readonly Served[],
+  setup: ScenarioSetup,
+  c: number,
+  limits: { count: number; seconds: number },
+  dir: string,
+  others: { backend: () => number; pgPid: number },
+): Promise<Measured[]> {
+  const { backend, pgPid } = others;
+  const providerCpu = (s: Served) => {
+    const pid = s.child.pid as number;
+    return s.family ? familyCpuMs(pid) : cpuMs(pid);
+  };
+  const counting = COUNTING && c === 1;
+  const stepsBefore = counting ? await Promise.all(served.map(askSteps)) : [];
+  const before = { providers: served.map(providerCpu), backend: backend(), pg: pgPid ? familyCpuMs(pgPid) : 0 };
+  const origins = served.map((s) => s.origin);
+  const result = await driveLoad(
+    {
+      origins,
+      issuers: origins,
+      issuer: origins[0] as string,
+      client: CLIENT,
+      cards: setup.cards,
+      concurrency: c * served.length,
+      count: limits.count * served.length,
+      seconds: limits.seconds,
+    },
+    dir,
+  );
+  const spent = {
+    providers: served.map((s, i) => providerCpu(s) - (before.providers[i] as number)),
+    backend: backend() - before.backend,
+    pg: pgPid ? familyCpuMs(pgPid) - before.pg : 0,
+  };
+  const stepsAfter = counting ? await Promise.all(served.map(askSteps)) : [];
+  return served.map((s, i) => {
+    const own = result.byOrigin[i] as DriveResult['byOrigin'][number];
+    const share = own.logins / (result.logins || 1);
+    const providerMs = spent.providers[i] as number;
+    const stepsFrom = stepsBefore[i];
+    const stepsTo = stepsAfter[i];
+    return {
+      name: (rows[i] as CompareRow).name,
+      result: {
+        ...own,
+        concurrency: c,
+        cpuMs: result.cpuMs * share,
+        byOrigin: [],
+        ...(own.failures > 0 && result.firstFailure ? { firstFailure: result.firstFailure } : {}),
+      },
+      providerMs,
+      backendMs: spent.backend * share,
+      postgresMs: spent.pg * share,
+      rssMiB: s.family
+        ? family(s.child.pid as number).reduce((sum, p) => sum + peakRssMiB(p), 0)
+        : peakRssMiB(s.child.pid as number),
+      ...(stepsFrom && stepsTo ? { steps: stepsPerSignIn(stepsFrom, stepsTo, own.logins, providerMs) } : {}),
+    };
+  });
 }
 
 // The run whose CPU per sign-in is the median of a row's rounds.

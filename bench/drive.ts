@@ -15,8 +15,12 @@ import { type LoadResult, percentile } from './login-load.ts';
 import { browserWalk, send } from './walk.ts';
 
 export interface DriveOptions {
+  // Sign-ins go to each origin in turn.
   origins: string[];
   issuer: string;
+  // Origins of different providers (bench/compare.ts, interleaved rounds):
+  // each its own issuer, discovery and keys, in the order of `origins`.
+  issuers?: string[];
   client: { id: string; secret: string; redirect: string };
   cards: { card: string; pin: string }[];
   concurrency: number;
@@ -26,6 +30,23 @@ export interface DriveOptions {
 
 export interface DriveResult extends LoadResult {
   cpuMs: number;
+  // Each origin's own figures, in the order of `origins`.
+  byOrigin: LoadResult[];
+}
+
+// Figures of a set of sign-ins (latencies in ms, in any order).
+function summary(concurrency: number, latencies: number[], failures: number, seconds: number): LoadResult {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    concurrency,
+    logins: sorted.length,
+    failures,
+    seconds,
+    perSecond: sorted.length / seconds,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+  };
 }
 
 // The endpoints' paths, from discovery (the same on every origin).
@@ -57,6 +78,7 @@ const step = <T>(name: string, request: Promise<T>): Promise<T> =>
 async function signIn(
   o: DriveOptions,
   origin: string,
+  issuer: string,
   card: string,
   pin: string,
   e: Endpoints,
@@ -110,7 +132,7 @@ async function signIn(
   );
   const body = JSON.parse(token.body) as { id_token?: string; access_token?: string };
   if (!body.id_token || !body.access_token) throw new Error(`token ${token.status} ${token.body.slice(0, 160)}`);
-  const { payload } = await jwtVerify(body.id_token, e.jwks, { issuer: o.issuer, audience: o.client.id });
+  const { payload } = await jwtVerify(body.id_token, e.jwks, { issuer, audience: o.client.id });
   if (payload.nonce !== nonce) throw new Error('id token: wrong nonce');
   const userinfo = await step(
     'userinfo',
@@ -146,44 +168,69 @@ async function drive(o: DriveOptions): Promise<DriveResult> {
     browser: new Agent({ keepAlive: true, maxSockets: o.concurrency, timeout: IDLE_MS }),
     vendor: new Agent({ keepAlive: true, maxSockets: o.concurrency, timeout: IDLE_MS }),
   };
-  const endpoints = await discover(o.origins[0] as string, agents.vendor);
-  const latencies: number[] = [];
-  let failures = 0;
+  // One discovery for a provider's origins; one per origin for several
+  // providers (their keys differ).
+  const endpoints = o.issuers
+    ? await Promise.all(o.origins.map((origin) => discover(origin, agents.vendor)))
+    : [await discover(o.origins[0] as string, agents.vendor)];
+  const latencies = o.origins.map((): number[] => []);
+  const failures = o.origins.map(() => 0);
   let firstFailure: string | undefined;
-  let issued = 0;
+  // One provider's origins (workers, instances): each sign-in goes to the
+  // next origin. Several providers (`issuers`): each worker stays with one
+  // provider, so that each has exactly its share of the concurrency
+  // whatever its speed, and all stop together, when the first has started
+  // its share of `count` (or at the deadline): each provider's figures then
+  // cover the same seconds of the machine.
+  const pinned = o.issuers !== undefined;
+  const share = Math.ceil(o.count / o.origins.length);
+  const issued = o.origins.map(() => 0);
+  let next = 0;
+  let stopped = false;
   const deadline = performance.now() + o.seconds * 1000;
   const started = performance.now();
-  const worker = async () => {
-    while (issued < o.count && performance.now() < deadline) {
-      const n = issued++;
+  const worker = async (w: number) => {
+    for (;;) {
+      if (stopped || performance.now() >= deadline) return;
+      let at: number;
+      if (pinned) {
+        at = w % o.origins.length;
+        if ((issued[at] as number) >= share) {
+          stopped = true;
+          return;
+        }
+      } else {
+        if (next >= o.count) return;
+        at = next % o.origins.length;
+      }
+      const n = next++;
+      issued[at] = (issued[at] as number) + 1;
       const { card, pin } = o.cards[n % o.cards.length] as { card: string; pin: string };
       const t0 = performance.now();
       try {
-        await signIn(o, o.origins[n % o.origins.length] as string, card, pin, endpoints, agents);
-        latencies.push(performance.now() - t0);
+        const issuer = o.issuers?.[at] ?? o.issuer;
+        const e = (endpoints[at] ?? endpoints[0]) as Endpoints;
+        await signIn(o, o.origins[at] as string, issuer, card, pin, e, agents);
+        latencies[at]?.push(performance.now() - t0);
       } catch (error) {
-        failures++;
-        firstFailure ??= (error as Error).message;
+        failures[at] = (failures[at] ?? 0) + 1;
+        firstFailure ??= `${o.origins.length > 1 ? `${o.origins[at]}: ` : ''}${(error as Error).message}`;
       }
     }
   };
-  await Promise.all(Array.from({ length: o.concurrency }, worker));
+  await Promise.all(Array.from({ length: o.concurrency }, (_, w) => worker(w)));
   agents.browser.destroy();
   agents.vendor.destroy();
   const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
   const used = process.cpuUsage(cpu);
+  const total = (values: number[]) => values.reduce((sum, v) => sum + v, 0);
   return {
-    concurrency: o.concurrency,
-    logins: latencies.length,
-    failures,
-    seconds,
-    perSecond: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
-    p99: percentile(latencies, 99),
+    ...summary(o.concurrency, latencies.flat(), total(failures), seconds),
     ...(firstFailure ? { firstFailure } : {}),
     cpuMs: (used.user + used.system) / 1000,
+    byOrigin: o.origins.map((_, at) =>
+      summary(o.concurrency / o.origins.length, latencies[at] ?? [], failures[at] ?? 0, seconds),
+    ),
   };
 }
 

@@ -27,6 +27,7 @@
 // compared providers write V8 CPU profiles there (node --cpu-prof); BENCH_NODE_FLAGS adds node flags to them
 // (--perf-basic-prof for `perf record`, see the README); BENCH_WARMUP (2000) is the compared providers' warm-up, per process;
 // BENCH_STEPS=1 adds, for concurrency 1, each provider's CPU by step of the sign-in (bench/steps.ts).
+// BENCH_INTERLEAVE=1 makes each paired round one load shared by every row's provider at once (bench/compare.ts).
 import { cpus } from 'node:os';
 import type { ConfigInput } from '../src/config/schema.ts';
 import { removeDir, startBroker, vendor } from '../test/support/broker.ts';
@@ -129,7 +130,8 @@ async function paired(): Promise<void> {
     (r) => r.name.startsWith('bare') || names.includes(r.name),
   );
   process.stdout.write(
-    `\nThe LDAP scenario, bare and ${names.join(', ')} in ${ROUNDS} paired rounds\n${COMPARE_HEADER}\n`,
+    `\nThe LDAP scenario, bare and ${names.join(', ')} in ${ROUNDS} paired rounds` +
+      `${process.env.BENCH_INTERLEAVE === '1' ? ', interleaved (each round one load: every provider at once, each with its own sign-ins in flight)' : ''}\n${COMPARE_HEADER}\n`,
   );
   const bare = new Map<number, Measured>();
   try {
