@@ -15,7 +15,8 @@ import { type LoadResult, percentile } from './login-load.ts';
 import { browserWalk, send } from './walk.ts';
 
 export interface DriveOptions {
-  // Sign-ins go to each origin in turn.
+  // Sign-ins go to each origin in turn (with `issuers`, each worker keeps
+  // to one origin: see drive()).
   origins: string[];
   issuer: string;
   // Origins of different providers (bench/compare.ts, interleaved rounds):
