@@ -185,6 +185,7 @@ async function drive(o: DriveOptions): Promise<DriveResult> {
   // cover the same seconds of the machine.
   const pinned = o.issuers !== undefined;
   const share = Math.ceil(o.count / o.origins.length);
+  // Sign-ins started at each provider (pinned only).
   const issued = o.origins.map(() => 0);
   let next = 0;
   let stopped = false;
@@ -200,12 +201,12 @@ async function drive(o: DriveOptions): Promise<DriveResult> {
           stopped = true;
           return;
         }
+        issued[at] = (issued[at] as number) + 1;
       } else {
         if (next >= o.count) return;
         at = next % o.origins.length;
       }
       const n = next++;
-      issued[at] = (issued[at] as number) + 1;
       const { card, pin } = o.cards[n % o.cards.length] as { card: string; pin: string };
       const t0 = performance.now();
       try {
