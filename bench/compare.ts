@@ -17,6 +17,7 @@ import type { ConfigInput } from '../src/config/schema.ts';
 import { removeDir } from '../test/support/broker.ts';
 import type { Postgres } from '../test/support/postgres.ts';
 import { freePort } from '../test/support/slapd.ts';
+import { ablations } from './ablate.ts';
 import type { DriveOptions, DriveResult } from './drive.ts';
 import type { PrefillCounts } from './prefill.ts';
 import { cpuMs, family, familyCpuMs, peakRssMiB, postmasterPid } from './procs.ts';
@@ -447,7 +448,7 @@ export function ldapRows(setup: ScenarioSetup, postgresUrl: (() => Promise<strin
   if (!ldap) throw new Error('bench: the comparison needs the ldap scenario');
   const patronym =
     (store: () => Promise<Partial<ConfigInput>>) =>
-    async (port: number): Promise<ServeOptions> => ({
+    async (port: number): Promise<Extract<ServeOptions, { kind: 'patronym' }>> => ({
       kind: 'patronym',
       port,
       config: {
@@ -504,6 +505,14 @@ export function ldapRows(setup: ScenarioSetup, postgresUrl: (() => Promise<strin
     { name: 'patronym main.ts 1 proc', serve: processes(1) },
     { name: 'patronym main.ts 2 workers', serve: processes(2) },
   ];
+  // BENCH_ABLATE=throttle,…: the same broker with one function switched
+  // off per row (bench/ablate.ts).
+  for (const name of ablations()) {
+    rows.push({
+      name: `patronym -${name}`,
+      serve: async (port) => ({ ...(await patronym(sqlite)(port)), ablate: name }),
+    });
+  }
   // BENCH_BASELINE=<another checkout, with its node_modules>: that
   // version on SQLite too, to set a change beside the code before it.
   const baseline = process.env.BENCH_BASELINE;

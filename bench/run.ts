@@ -20,7 +20,9 @@
 //                                      BENCH_BASELINE=<checkout> adds that checkout's Patronym (A/B of a change);
 //                                      BENCH_PAIRED=workers: main.ts as 1 process and as 2 workers instead;
 //                                      BENCH_PAIRED=expired: each store empty and pre-filled (+100k);
-//                                      BENCH_PAIRED=store: SQLite beside the in-process (memory) store
+//                                      BENCH_PAIRED=store: SQLite beside the in-process (memory) store;
+//                                      BENCH_PAIRED=ablate BENCH_ABLATE=throttle,…: Patronym with one function
+//                                      switched off per row (needs bench/ablate.patch applied: bench/ablate.ts)
 //   npm run bench soak                 SOAK_MINUTES (30) of load, RSS and store size each minute
 //
 // BENCH_COUNT and BENCH_SECONDS bound each row, BENCH_CONCURRENCY (1,8,32) picks the levels; BENCH_CPU_PROF=<dir> has the
@@ -32,6 +34,7 @@ import { cpus } from 'node:os';
 import type { ConfigInput } from '../src/config/schema.ts';
 import { removeDir, startBroker, vendor } from '../test/support/broker.ts';
 import { type Postgres, postgresAvailable, startPostgres } from '../test/support/postgres.ts';
+import { ablations } from './ablate.ts';
 import {
   COMPARE_HEADER,
   formatCompare,
@@ -123,9 +126,11 @@ async function paired(): Promise<void> {
       ? ['patronym main.ts 1 proc', 'patronym main.ts 2 workers']
       : mode === 'expired'
         ? ['patronym sqlite', 'patronym sqlite +100k', 'patronym postgres', 'patronym postgres +100k']
-        : mode === 'store'
-          ? ['patronym sqlite', 'patronym memory store']
-          : ['patronym sqlite', 'patronym baseline'];
+        : mode === 'ablate'
+          ? ['patronym sqlite', ...ablations().map((name) => `patronym -${name}`)]
+          : mode === 'store'
+            ? ['patronym sqlite', 'patronym memory store']
+            : ['patronym sqlite', 'patronym baseline'];
   const rows = ldapRows(setup, server ? () => server.createDatabase() : undefined).filter(
     (r) => r.name.startsWith('bare') || names.includes(r.name),
   );

@@ -14,13 +14,15 @@ import type { ConfigInput } from '../src/config/schema.ts';
 import { PostgresStore } from '../src/store/postgres.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';
 import { removeDir, startBroker } from '../test/support/broker.ts';
+import { switchOff } from './ablate.ts';
 import { type BareOptions, startBare } from './bare.ts';
 import { type PrefillCounts, prefill } from './prefill.ts';
 import { countSteps, type StepCounts } from './steps.ts';
 
 export type ServeOptions =
   | { kind: 'bare'; bare: Omit<BareOptions, 'port'>; port: number }
-  | { kind: 'patronym'; config: Partial<ConfigInput>; port: number }
+  // `ablate`: BENCH_PAIRED=ablate's rows (bench/ablate.ts).
+  | { kind: 'patronym'; config: Partial<ConfigInput>; port: number; ablate?: string }
   // `node src/main.ts` itself, with this whole configuration (workers).
   | { kind: 'main'; config: ConfigInput; port: number };
 
@@ -45,6 +47,7 @@ try {
     });
     send({ ready: `http://127.0.0.1:${options.port}` });
   } else {
+    if (options.kind === 'patronym' && options.ablate) switchOff(options.ablate);
     const b = await startBroker({ config: options.config, port: options.port });
     if (counting) steps = countSteps(b.server);
     process.on('message', (m: Message) => {
