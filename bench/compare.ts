@@ -462,8 +462,10 @@ export function ldapRows(setup: ScenarioSetup, postgresUrl: (() => Promise<strin
   const sqlite = async () => ({});
   const memory = async () => ({ store: { kind: 'memory' } }) as Partial<ConfigInput>;
   // main.ts with `workers`, on SQLite (WAL across processes).
+  // `level`: the other rows log at `warn`; `info` (the default) writes a
+  // line per sign-in, here to /dev/null (main.ts's stdout is ignored).
   const processes =
-    (workers: number) =>
+    (workers: number, level: 'warn' | 'info' = 'warn') =>
     async (port: number): Promise<ServeOptions> => {
       const dir = mkdtempSync(join(tmpdir(), 'patronym-bench-workers-'));
       return {
@@ -477,7 +479,7 @@ export function ldapRows(setup: ScenarioSetup, postgresUrl: (() => Promise<strin
           workers,
           store: { kind: 'sqlite', path: join(dir, 'patronym.sqlite') },
           keys: { dir: join(dir, 'keys') },
-          log: { level: 'warn' },
+          log: { level },
           throttle: { address: { lockAfter: 100_000, window: 900, lock: 900 } },
           realms: [{ id: 'springfield', scope: 'springfield.example.org' }],
           clients: [{ client_id: CLIENT.id, client_secret: CLIENT.secret, redirect_uris: [CLIENT.redirect] }],
@@ -504,6 +506,8 @@ export function ldapRows(setup: ScenarioSetup, postgresUrl: (() => Promise<strin
     { name: 'patronym memory store', serve: patronym(memory) },
     { name: 'patronym main.ts 1 proc', serve: processes(1) },
     { name: 'patronym main.ts 2 workers', serve: processes(2) },
+    // Not in `compare`: the cost of the default log level (BENCH_PAIRED=logging).
+    { name: 'patronym main.ts 1 proc, info log', serve: processes(1, 'info') },
   ];
   // BENCH_ABLATE=throttle,…: the same broker with one function switched
   // off per row (bench/ablate.ts).

@@ -21,6 +21,7 @@
 //                                      BENCH_PAIRED=workers: main.ts as 1 process and as 2 workers instead;
 //                                      BENCH_PAIRED=expired: each store empty and pre-filled (+100k);
 //                                      BENCH_PAIRED=store: SQLite beside the in-process (memory) store;
+//                                      BENCH_PAIRED=logging: main.ts at log level warn and at info (the default);
 //                                      BENCH_PAIRED=ablate BENCH_ABLATE=throttle,…: Patronym with one function
 //                                      switched off per row (needs bench/ablate.patch applied: bench/ablate.ts)
 //   npm run bench soak                 SOAK_MINUTES (30) of load, RSS and store size each minute
@@ -67,10 +68,10 @@ const withInstances = wanted.length === 0 || wanted.includes('instances');
 const withConfig = wanted.length === 0 || wanted.includes('config');
 // Subsets of the comparison's rows (each with bare's, for the ratios).
 const COMPARE_SETS: Record<string, (name: string) => boolean> = {
-  compare: (name) => !name.includes('memory store'),
+  compare: (name) => !name.includes('memory store') && !name.includes('info log'),
   bare: (name) => name.startsWith('bare'),
   expired: (name) => name.startsWith('bare') || /^patronym (sqlite|postgres)/.test(name),
-  workers: (name) => name.startsWith('bare') || name.includes('main.ts'),
+  workers: (name) => name.startsWith('bare') || (name.includes('main.ts') && !name.includes('info log')),
   sqlite: (name) => name.startsWith('bare') || name === 'patronym sqlite',
 };
 // Only when asked for: bare and Patronym on SQLite in paired rounds.
@@ -126,11 +127,13 @@ async function paired(): Promise<void> {
       ? ['patronym main.ts 1 proc', 'patronym main.ts 2 workers']
       : mode === 'expired'
         ? ['patronym sqlite', 'patronym sqlite +100k', 'patronym postgres', 'patronym postgres +100k']
-        : mode === 'ablate'
-          ? ['patronym sqlite', ...ablations().map((name) => `patronym -${name}`)]
-          : mode === 'store'
-            ? ['patronym sqlite', 'patronym memory store']
-            : ['patronym sqlite', 'patronym baseline'];
+        : mode === 'logging'
+          ? ['patronym main.ts 1 proc', 'patronym main.ts 1 proc, info log']
+          : mode === 'ablate'
+            ? ['patronym sqlite', ...ablations().map((name) => `patronym -${name}`)]
+            : mode === 'store'
+              ? ['patronym sqlite', 'patronym memory store']
+              : ['patronym sqlite', 'patronym baseline'];
   const rows = ldapRows(setup, server ? () => server.createDatabase() : undefined).filter(
     (r) => r.name.startsWith('bare') || names.includes(r.name),
   );
