@@ -26,6 +26,13 @@ export interface KnownAccount extends AccountRecord {
 
 const MODEL = 'Account';
 
+// The record as read, and whether that read took generations over from it.
+interface ReadAccount {
+  record: AccountRecord;
+  payload: Payload;
+  absorbed: boolean;
+}
+
 // Records written before generations became durable kept them here, by
 // plain sector name.
 function legacyGenerations(payload: Payload): Record<string, number> | undefined {
@@ -52,8 +59,11 @@ export class Accounts {
     return (await this.#read(accountId))?.record;
   }
 
-  async #read(accountId: string): Promise<{ record: AccountRecord; payload: Payload } | undefined> {
-    const payload = await this.#store.find(MODEL, accountId);
+  async #read(accountId: string): Promise<ReadAccount | undefined> {
+    return this.#recordOf(accountId, await this.#store.find(MODEL, accountId));
+  }
+
+  async #recordOf(accountId: string, payload: Payload | undefined): Promise<ReadAccount | undefined> {
     if (!payload || typeof payload.realm !== 'string') return undefined;
     // Taken over on every read until the next sign-in rewrites the record
     // without them (absorbing is idempotent and never lowers anything).
@@ -62,14 +72,29 @@ export class Accounts {
     return {
       record: { realm: payload.realm, library: typeof payload.library === 'string' ? payload.library : '' },
       payload,
+      absorbed: legacy !== undefined,
     };
   }
 
-  async load(accountId: string): Promise<KnownAccount | undefined> {
-    const record = await this.get(accountId);
-    if (!record) return undefined;
+  // `withGenerations`: the pseudonym will be needed (token, userinfo), so
+  // the generations are read with the account, in one round trip to a
+  // database server; otherwise at most once, when first asked for.
+  async load(accountId: string, options: { withGenerations?: boolean } = {}): Promise<KnownAccount | undefined> {
     let snapshot: Promise<GenerationSnapshot> | undefined;
-    return { ...record, generations: () => (snapshot ??= this.generations.snapshot(accountId)) };
+    let found: ReadAccount | undefined;
+    if (options.withGenerations) {
+      const [account, generations] = await this.#store.findMany([
+        { model: MODEL, id: accountId },
+        this.generations.keyOf(accountId),
+      ]);
+      found = await this.#recordOf(accountId, account);
+      // Generations just taken over from the account record are read again.
+      if (found && !found.absorbed) snapshot = Promise.resolve(this.generations.snapshotOf(accountId, generations));
+    } else {
+      found = await this.#read(accountId);
+    }
+    if (!found) return undefined;
+    return { ...found.record, generations: () => (snapshot ??= this.generations.snapshot(accountId)) };
   }
 
   // Called at every sign-in: keeps the record alive for the retention period
@@ -124,7 +149,9 @@ export function findAccount(
       if (!library) return undefined;
       return { accountId, claims: async () => ({ sub: accountId, ...claimValues(policy, library, 'walk-in') }) };
     }
-    const record = await accounts.load(accountId);
+    // The endpoints that put the pseudonym in what they answer.
+    const route = ctx.oidc?.route;
+    const record = await accounts.load(accountId, { withGenerations: route === 'token' || route === 'userinfo' });
     if (!record) return undefined;
     const library = libraries.get(record.library);
     const account: LoadedAccount = {

@@ -15,7 +15,7 @@
 // sees a new pseudonym, and both operations only ever go up.
 import { createHmac, hkdfSync } from 'node:crypto';
 import { lengthPrefixed } from '../crypto/length-prefixed.ts';
-import type { Payload, Store } from '../store/store.ts';
+import type { Payload, RecordKey, Store } from '../store/store.ts';
 
 export const GENERATION_MODEL = 'PseudonymGeneration';
 
@@ -69,7 +69,17 @@ export class Generations {
   }
 
   async snapshot(accountId: string): Promise<GenerationSnapshot> {
-    const state = parse(await this.#store.find(GENERATION_MODEL, this.#id(accountId)));
+    return this.snapshotOf(accountId, await this.#store.find(GENERATION_MODEL, this.#id(accountId)));
+  }
+
+  // Where the record is, for a caller that reads it together with others
+  // (Store.findMany), and what that read says.
+  keyOf(accountId: string): RecordKey {
+    return { model: GENERATION_MODEL, id: this.#id(accountId) };
+  }
+
+  snapshotOf(accountId: string, payload: Payload | undefined): GenerationSnapshot {
+    const state = parse(payload);
     return { of: (sector) => Math.max(state.sectors[this.#sector(accountId, sector)] ?? 0, state.floor) };
   }
 

@@ -6,6 +6,7 @@ import {
   epochSeconds,
   type LimiterOptions,
   type Payload,
+  type RecordKey,
   type Store,
   type StoredRecord,
   type StoreOptions,
@@ -87,6 +88,10 @@ export class MemoryStore implements Store {
 
   async find(model: string, id: string): Promise<Payload | undefined> {
     return this.#live(this.#records.get(this.#key(model, id)));
+  }
+
+  async findMany(keys: readonly RecordKey[]): Promise<(Payload | undefined)[]> {
+    return keys.map((k) => this.#live(this.#records.get(this.#key(k.model, k.id))));
   }
 
   async update(

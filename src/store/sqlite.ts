@@ -20,6 +20,7 @@ import {
   type HeldWanted,
   type LimiterOptions,
   type Payload,
+  type RecordKey,
   type Store,
   type StoredRecord,
   type StoreOptions,
@@ -457,6 +458,11 @@ export class SqliteStore implements Store {
 
   find(model: string, id: string): Promise<Payload | undefined> {
     return this.#orFromPeers(model, { id }, () => this.#findHere(model, id));
+  }
+
+  // One file on this machine: nothing to save by asking at once.
+  findMany(keys: readonly RecordKey[]): Promise<(Payload | undefined)[]> {
+    return Promise.all(keys.map((k) => this.find(k.model, k.id)));
   }
 
   async #findHere(model: string, id: string): Promise<Payload | undefined> {

@@ -25,6 +25,12 @@ export interface LimiterOptions {
   blockDuration: number;
 }
 
+// One record's address: its model and id.
+export interface RecordKey {
+  model: string;
+  id: string;
+}
+
 export interface StoredRecord {
   model: string;
   id: string;
@@ -41,6 +47,11 @@ export interface Store {
   // `expiresIn` in seconds; absent means the record lives until destroyed.
   upsert(model: string, id: string, payload: Payload, expiresIn?: number): Promise<void>;
   find(model: string, id: string): Promise<Payload | undefined>;
+  // Several records by key, in the order asked (each undefined when missing
+  // or expired), in one round trip where the store is a server away (an
+  // account and its pseudonym generations, read together at the token and
+  // userinfo endpoints).
+  findMany(keys: readonly RecordKey[]): Promise<(Payload | undefined)[]>;
   // Atomically replaces one record with what `change` makes of it (`undefined`
   // when it is missing or expired): a transaction on every store, so no
   // caller reads, changes and writes back on its own and concurrent updates

@@ -263,6 +263,31 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       expect(await store.find('AuthorizationCode', 'c')).toBeUndefined();
     });
 
+    it('finds several records at once, in the order asked: missing, expired and other models as undefined', async () => {
+      const odd = 'ünï\u0000\\0x';
+      await store.upsert('Account', 'a', { realm: 'r' });
+      await store.upsert('PseudonymGeneration', odd, { floor: 2 });
+      await store.upsert('Session', 'short', { n: 1 }, 1);
+      await store.upsert('Session', 'long', { n: 2 }, 60);
+      clock.advance(2_000);
+      expect(
+        await store.findMany([
+          { model: 'PseudonymGeneration', id: odd },
+          { model: 'Account', id: 'missing' },
+          { model: 'Session', id: 'short' },
+          { model: 'Account', id: 'a' },
+          { model: 'Grant', id: 'a' },
+          { model: 'Session', id: 'long' },
+          { model: 'Account', id: 'a' },
+        ]),
+      ).toEqual([{ floor: 2 }, undefined, undefined, { realm: 'r' }, undefined, { n: 2 }, { realm: 'r' }]);
+      expect(await store.findMany([])).toEqual([]);
+      // Copies, as find's are.
+      const [first] = await store.findMany([{ model: 'Account', id: 'a' }]);
+      if (first) first.realm = 'changed';
+      expect(await store.find('Account', 'a')).toEqual({ realm: 'r' });
+    });
+
     it('stores ids and payloads with any characters', async () => {
       const id = 'ünï/côde\u0000\'"; DROP TABLE records;--';
       await store.upsert('Session', id, { text: 'ünï 💡', n: 1.5, t: true, z: null }, 60);

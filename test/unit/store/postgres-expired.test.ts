@@ -31,6 +31,10 @@ describe.runIf(available)('postgres store and expired records', () => {
     );
     // Every kind of statement once, so the store has sent each.
     await store.find('Session', 's1');
+    await store.findMany([
+      { model: 'Session', id: 's1' },
+      { model: 'Session', id: 's3' },
+    ]);
     await store.findByUid('Session', 'u1');
     await store.findByUserCode('DeviceCode', 'x');
     await store.consume('AuthorizationCode', 'c');
@@ -47,6 +51,9 @@ describe.runIf(available)('postgres store and expired records', () => {
     for (const [statement, plan] of Object.entries(plans)) {
       expect(plan, statement).not.toMatch(/Seq Scan on records\b/);
     }
+    // Several keys at once: an index search per key, not a scan of the model.
+    const many = Object.entries(plans).find(([statement]) => statement.includes('UNION ALL'));
+    expect(many?.[1].match(/Index Scan using records_pkey on records/g)).toHaveLength(2);
     const sweep = Object.entries(plans).find(([statement]) => statement.startsWith('DELETE FROM records WHERE ctid'));
     expect(sweep?.[1]).toMatch(/Tid Scan on records/);
     await store.close();
