@@ -527,6 +527,9 @@ export function ldapRows(setup: ScenarioSetup, postgresUrl: (() => Promise<strin
       { name: 'patronym postgres', serve: patronym(postgres) },
       { name: 'patronym postgres +100k', serve: patronym(postgres), prefill: PREFILL },
     );
+    if (baseline) {
+      rows.push({ name: 'patronym baseline postgres', serve: patronym(postgres), bench: join(baseline, 'bench') });
+    }
   }
   return rows;
 }

@@ -21,6 +21,7 @@
 //                                      BENCH_PAIRED=workers: main.ts as 1 process and as 2 workers instead;
 //                                      BENCH_PAIRED=expired: each store empty and pre-filled (+100k);
 //                                      BENCH_PAIRED=store: SQLite beside the in-process (memory) store;
+//                                      BENCH_PAIRED=postgres: Patronym on PostgreSQL beside BENCH_BASELINE's;
 //                                      BENCH_PAIRED=logging: main.ts at log level warn and at info (the default);
 //                                      BENCH_PAIRED=ablate BENCH_ABLATE=throttle,…: Patronym with one function
 //                                      switched off per row (needs bench/ablate.patch applied: bench/ablate.ts)
@@ -119,21 +120,25 @@ async function paired(): Promise<void> {
   // BENCH_PAIRED=workers: main.ts as one process and as 2 workers instead;
   // =expired: each store empty and with 100,000 records (half expired),
   // PostgreSQL too where it is installed; =store: SQLite beside the
-  // in-process store (the store's share of the cost).
+  // in-process store (the store's share of the cost); =postgres: Patronym
+  // on PostgreSQL beside BENCH_BASELINE's on PostgreSQL.
   const mode = process.env.BENCH_PAIRED;
-  const server = mode === 'expired' && postgresAvailable() ? await postgres() : undefined;
+  if (mode === 'postgres' && !postgresAvailable()) throw new Error('bench: BENCH_PAIRED=postgres needs PostgreSQL');
+  const server = (mode === 'expired' || mode === 'postgres') && postgresAvailable() ? await postgres() : undefined;
   const names =
     mode === 'workers'
       ? ['patronym main.ts 1 proc', 'patronym main.ts 2 workers']
       : mode === 'expired'
         ? ['patronym sqlite', 'patronym sqlite +100k', 'patronym postgres', 'patronym postgres +100k']
-        : mode === 'logging'
-          ? ['patronym main.ts 1 proc', 'patronym main.ts 1 proc, info log']
-          : mode === 'ablate'
-            ? ['patronym sqlite', ...ablations().map((name) => `patronym -${name}`)]
-            : mode === 'store'
-              ? ['patronym sqlite', 'patronym memory store']
-              : ['patronym sqlite', 'patronym baseline'];
+        : mode === 'postgres'
+          ? ['patronym postgres', 'patronym baseline postgres']
+          : mode === 'logging'
+            ? ['patronym main.ts 1 proc', 'patronym main.ts 1 proc, info log']
+            : mode === 'ablate'
+              ? ['patronym sqlite', ...ablations().map((name) => `patronym -${name}`)]
+              : mode === 'store'
+                ? ['patronym sqlite', 'patronym memory store']
+                : ['patronym sqlite', 'patronym baseline'];
   const rows = ldapRows(setup, server ? () => server.createDatabase() : undefined).filter(
     (r) => r.name.startsWith('bare') || names.includes(r.name),
   );
