@@ -183,9 +183,8 @@ export class PostgresStore implements Store {
   }
 
   // One statement: a primary-key lookup per key, joined by UNION ALL, so
-  // that each is an index search whatever the table's statistics say (an
-  // `IN (SELECT … unnest(…))` was planned as a scan of the table while it
-  // was small, and the prepared statement kept that plan as it grew).
+  // that each is an index search whatever the table's statistics say (the
+  // plan of an `IN (SELECT … unnest(…))` depends on them).
   async findMany(keys: readonly RecordKey[]): Promise<(Payload | undefined)[]> {
     if (keys.length === 0) return [];
     const now = `$${2 * keys.length + 1}`;
