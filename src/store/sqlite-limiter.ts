@@ -57,6 +57,13 @@ type Deferred = { op: 'add'; points: number; expire: number | null; now: number 
 export class DeferredCounts {
   readonly #held = new Map<string, Deferred[]>();
   readonly #statements: LimiterStatements;
+  // Each counter as this process last wrote or read it in the file, until
+  // the next flush: a success's reset and reward (held) answer from it
+  // instead of reading the counter back, which the attempt just wrote. In
+  // one process nothing else changes a live counter (a purge drops only
+  // expired ones, which view() already takes for none). Only what those
+  // calls answer depends on it, never what is written.
+  readonly #known = new Map<string, Counter | undefined>();
 
   constructor(statements: LimiterStatements) {
     this.#statements = statements;
@@ -70,6 +77,19 @@ export class DeferredCounts {
 
   has(key: string): boolean {
     return this.#held.has(key);
+  }
+
+  // The live counter in the file as last seen, or `read` it (and remember
+  // it); one that expired since reads as none, as the file's would.
+  fileCounter(key: string, now: number, read: () => Counter | undefined): Counter | undefined {
+    if (!this.#known.has(key)) return this.seen(key, read());
+    const counter = this.#known.get(key);
+    return counter && counter.expire !== null && counter.expire <= now ? undefined : counter;
+  }
+
+  seen(key: string, counter: Counter | undefined): Counter | undefined {
+    this.#known.set(key, counter);
+    return counter;
   }
 
   // A counter as it reads in the file, with what is held for its key applied
@@ -90,15 +110,18 @@ export class DeferredCounts {
     const list = this.#held.get(key);
     if (!list) return;
     this.#held.delete(key);
+    this.#known.delete(key);
     for (const change of list) {
       if (change.op === 'delete') this.#statements.delete.run(key);
       else this.#statements.add.get(key, change.points, change.expire, change.now, change.now);
     }
   }
 
-  // Inside an open transaction: writes everything held.
+  // Inside an open transaction: writes everything held (the flush), after
+  // which nothing is remembered.
   writeAll(): void {
     for (const key of [...this.#held.keys()]) this.writeKey(key);
+    this.#known.clear();
   }
 
   get size(): number {
@@ -136,16 +159,19 @@ export class SqliteLimiter extends RateLimiterSQLite {
     const expire = msDuration > 0 ? now + msDuration : null;
     const deferred = this.#deferred;
     if (deferred && points < 0 && !forceExpire) {
+      // What the count will be (the library makes its answer of it).
+      const file = deferred.fileCounter(key, now, () => this.#read(key, now));
       deferred.hold(key, { op: 'add', points, expire, now });
       this.#held?.();
-      // What the count will be (the library makes its answer of it).
-      return Promise.resolve(deferred.view(key, this.#read(key, now)));
+      return Promise.resolve(deferred.view(key, file));
     }
     return this.#group.write(() => {
       deferred?.writeKey(key);
-      return forceExpire
+      const counter = forceExpire
         ? this.#statements.set.get(key, points, expire)
         : this.#statements.add.get(key, points, expire, now, now);
+      deferred?.seen(key, counter);
+      return counter;
     });
   }
 
@@ -169,7 +195,11 @@ export class SqliteLimiter extends RateLimiterSQLite {
     const deferred = this.#deferred;
     if (deferred) {
       const now = Date.now();
-      const had = deferred.view(key, this.#read(key, now)) !== undefined;
+      const had =
+        deferred.view(
+          key,
+          deferred.fileCounter(key, now, () => this.#read(key, now)),
+        ) !== undefined;
       deferred.hold(key, { op: 'delete' });
       this.#held?.();
       return Promise.resolve(had);

@@ -136,6 +136,9 @@ describe('sqlite: statements and commits of a sign-in', () => {
     // Both patrons signed in to this vendor before today: their release log
     // entries say so already, and are not written again (once a sign-in).
     expect(one.statements['ReleaseLog INSERT'] ?? 0).toBeLessThan(0.5);
+    // The success's reset and reward answer from the counts the attempt
+    // just wrote, without reading them back (twice per sign-in before).
+    expect(one.statements['limiter SELECT']).toBeUndefined();
     // Every write reached the file: nothing is left in an open transaction.
     expect(one.writes).toBeGreaterThan(0);
     expect(one.commits).toBeGreaterThan(0);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'patronym-write-behind-'));
@@ -263,6 +263,34 @@ describe('sqlite write-behind: the limiters', () => {
     await limiter.get('other');
     expect(statements.filter((s) => /^(BEGIN|INSERT|UPDATE|DELETE)/.test(s))).toEqual([]);
     expect((await limiter.get('k'))?.consumedPoints).toBe(1);
+    await close();
+  });
+
+  it('answers a reward or delete after a consume without reading the counter back, and as the file would', async () => {
+    const statements: string[] = [];
+    const { store, file, close } = open((sql) => statements.push(sql));
+    const limiter = await store.limiter({ ...options, duration: 1 });
+    await limiter.consume('k');
+    await limiter.consume('k');
+    statements.length = 0;
+    expect((await limiter.reward('k', 1)).consumedPoints).toBe(1);
+    expect(await limiter.delete('k')).toBe(true);
+    expect(await limiter.delete('k')).toBe(false);
+    expect(statements.filter((s) => /limiter_counters/.test(s))).toEqual([]);
+    // A counter whose window ended since it was counted is none, as it reads in the file.
+    await limiter.consume('e');
+    const later = Date.now() + 2_000;
+    const now = vi.spyOn(Date, 'now').mockReturnValue(later);
+    try {
+      expect(await limiter.delete('e')).toBe(false);
+      expect((await limiter.reward('e', 1)).consumedPoints).toBe(-1);
+    } finally {
+      now.mockRestore();
+    }
+    // What is written is unchanged: the flush applies the held changes to the file's counts.
+    await store.flushPending();
+    const other = await file.limiter({ ...options, duration: 1 });
+    expect(await other.get('k')).toBeNull();
     await close();
   });
 
