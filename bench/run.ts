@@ -113,32 +113,39 @@ async function compare(wantedRow: (name: string) => boolean): Promise<void> {
     await setup.teardown?.();
   }
 }
+// The rows `paired` sets beside bare, by BENCH_PAIRED (unset: Patronym
+// beside BENCH_BASELINE's, the A/B of a change).
+const PAIRED_ROWS: Record<string, () => string[]> = {
+  '': () => ['patronym sqlite', 'patronym baseline'],
+  // main.ts as one process and as 2 workers
+  workers: () => ['patronym main.ts 1 proc', 'patronym main.ts 2 workers'],
+  // each store empty and with 100,000 records (half expired), PostgreSQL
+  // too where it is installed
+  expired: () => ['patronym sqlite', 'patronym sqlite +100k', 'patronym postgres', 'patronym postgres +100k'],
+  // Patronym on PostgreSQL beside BENCH_BASELINE's
+  postgres: () => ['patronym postgres', 'patronym baseline postgres'],
+  // main.ts logging at warn (as every other row) and at info (the default)
+  logging: () => ['patronym main.ts 1 proc', 'patronym main.ts 1 proc, info log'],
+  // one of Patronym's functions switched off per row (bench/ablate.ts)
+  ablate: () => ['patronym sqlite', ...ablations().map((name) => `patronym -${name}`)],
+  // SQLite beside the in-process store (the store's share of the cost)
+  store: () => ['patronym sqlite', 'patronym memory store'],
+};
+
 // Bare and Patronym (SQLite) in paired rounds: each round runs both at
 // each concurrency, seconds apart; the table is the median round of each.
 async function paired(): Promise<void> {
   const setup = await (scenarios.ldap as Scenario)();
-  // BENCH_PAIRED=workers: main.ts as one process and as 2 workers instead;
-  // =expired: each store empty and with 100,000 records (half expired),
-  // PostgreSQL too where it is installed; =store: SQLite beside the
-  // in-process store (the store's share of the cost); =postgres: Patronym
-  // on PostgreSQL beside BENCH_BASELINE's on PostgreSQL.
-  const mode = process.env.BENCH_PAIRED;
+  const mode = process.env.BENCH_PAIRED ?? '';
+  const rowsOf = PAIRED_ROWS[mode];
+  if (!rowsOf) {
+    throw new Error(
+      `bench: BENCH_PAIRED: expected one of ${Object.keys(PAIRED_ROWS).filter(Boolean).join(', ')}, or unset; found "${mode}"`,
+    );
+  }
   if (mode === 'postgres' && !postgresAvailable()) throw new Error('bench: BENCH_PAIRED=postgres needs PostgreSQL');
   const server = (mode === 'expired' || mode === 'postgres') && postgresAvailable() ? await postgres() : undefined;
-  const names =
-    mode === 'workers'
-      ? ['patronym main.ts 1 proc', 'patronym main.ts 2 workers']
-      : mode === 'expired'
-        ? ['patronym sqlite', 'patronym sqlite +100k', 'patronym postgres', 'patronym postgres +100k']
-        : mode === 'postgres'
-          ? ['patronym postgres', 'patronym baseline postgres']
-          : mode === 'logging'
-            ? ['patronym main.ts 1 proc', 'patronym main.ts 1 proc, info log']
-            : mode === 'ablate'
-              ? ['patronym sqlite', ...ablations().map((name) => `patronym -${name}`)]
-              : mode === 'store'
-                ? ['patronym sqlite', 'patronym memory store']
-                : ['patronym sqlite', 'patronym baseline'];
+  const names = rowsOf();
   const rows = ldapRows(setup, server ? () => server.createDatabase() : undefined).filter(
     (r) => r.name.startsWith('bare') || names.includes(r.name),
   );
