@@ -54,6 +54,11 @@ export type LimiterStatements = ReturnType<typeof limiterStatements>;
 // in the same transaction, so the counts it sees are exact.
 type Deferred = { op: 'add'; points: number; expire: number | null; now: number } | { op: 'delete' };
 
+// Counters remembered at most (DeferredCounts.seen): a flush forgets them
+// all, and so does reaching this many first, as attempts that hold nothing
+// (wrong PINs on many cards) schedule no flush.
+const KNOWN_MAX = 10_000;
+
 export class DeferredCounts {
   readonly #held = new Map<string, Deferred[]>();
   readonly #statements: LimiterStatements;
@@ -88,8 +93,14 @@ export class DeferredCounts {
   }
 
   seen(key: string, counter: Counter | undefined): Counter | undefined {
+    if (this.#known.size >= KNOWN_MAX && !this.#known.has(key)) this.#known.clear();
     this.#known.set(key, counter);
     return counter;
+  }
+
+  // How many counters are remembered (bounded by KNOWN_MAX).
+  get remembered(): number {
+    return this.#known.size;
   }
 
   // A counter as it reads in the file, with what is held for its key applied

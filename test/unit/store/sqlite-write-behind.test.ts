@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite.ts';
+import { DeferredCounts, limiterStatements } from '../../../src/store/sqlite-limiter.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'patronym-write-behind-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -292,6 +293,17 @@ describe('sqlite write-behind: the limiters', () => {
     const other = await file.limiter({ ...options, duration: 1 });
     expect(await other.get('k')).toBeNull();
     await close();
+  });
+
+  it('remembers a bounded number of counters when no flush comes (wrong PINs on many cards hold nothing)', () => {
+    const db = new Database(':memory:');
+    const counts = new DeferredCounts(limiterStatements(db));
+    for (let i = 0; i < 25_000; i++) counts.seen(`card-${i}`, { points: 1, expire: null });
+    expect(counts.remembered).toBeGreaterThan(0);
+    expect(counts.remembered).toBeLessThanOrEqual(10_000);
+    // The newest is still remembered: answered without reading.
+    expect(counts.fileCounter('card-24999', Date.now(), () => undefined)).toEqual({ points: 1, expire: null });
+    db.close();
   });
 
   it('of 200 concurrent consumes after a held reward, exactly the allowed number pass', async () => {
