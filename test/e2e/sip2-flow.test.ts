@@ -222,11 +222,14 @@ describe('sign-in flow with a SIP2 library', () => {
         ],
       } as never);
       expect(await b.reload()).toBe(true);
-      sim.setQuirks({ replayToNewConnections: true, idleTimeoutMs: 600 });
+      // A ping every 0.2 s against an idle timeout of 1.5 s: a margin that a
+      // busy CI machine's stalled event loop (chromium starting beside it)
+      // does not eat, as 0.6 s once did. The wait outlasts the timeout.
+      sim.setQuirks({ replayToNewConnections: true, idleTimeoutMs: 1500 });
       try {
         expect((await login(v, b.issuer, SIP2_CARDS.active.card, SIP2_CARDS.active.pin)).callback).toMatch(/code=/);
         const before = sim.accepted;
-        await new Promise((r) => setTimeout(r, 1500));
+        await new Promise((r) => setTimeout(r, 2200));
         expect((await login(v, b.issuer, SIP2_CARDS.active.card, SIP2_CARDS.active.pin)).callback).toMatch(/code=/);
         expect(sim.accepted).toBe(before);
       } finally {
