@@ -60,9 +60,14 @@ export class GroupCommit {
   // Writes waiting for the lock, in order; undefined when none wait.
   #queue: Job[] | undefined;
   #waitingSince = 0;
+  // Work for when no transaction is open (a checkpoint), in order.
+  #idle: (() => void)[] = [];
+  // After each COMMIT (sqlite-checkpoints.ts counts them).
+  readonly #committed: (() => void) | undefined;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, committed?: () => void) {
     this.#db = db;
+    this.#committed = committed;
     this.#begin = db.prepare('BEGIN IMMEDIATE');
     this.#commit = db.prepare('COMMIT');
     this.#rollback = db.prepare('ROLLBACK');
@@ -153,6 +158,7 @@ export class GroupCommit {
       this.patiently(() => this.#begin.run());
     } catch (error) {
       for (const job of queue) job.reject(error);
+      this.#runIdle();
       return;
     }
     this.#opened();
@@ -200,6 +206,7 @@ export class GroupCommit {
       } catch (error) {
         this.#queue = undefined;
         for (const job of queue) job.reject(error);
+        this.#runIdle();
       }
     }, delayMs);
   }
@@ -221,6 +228,7 @@ export class GroupCommit {
       return;
     }
     this.#settle(group);
+    this.#committed?.();
   }
 
   #settle(group: Waiter[], error?: unknown): void {
@@ -229,5 +237,28 @@ export class GroupCommit {
       if (error === undefined) waiter.resolve();
       else waiter.reject(error);
     }
+    this.#runIdle();
+  }
+
+  // Runs `work` (synchronous, outside any transaction: a checkpoint) now if
+  // no group is open and no write waits, else once they have gone.
+  whenIdle<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#idle.push(() => {
+        try {
+          resolve(work());
+        } catch (error) {
+          reject(error);
+        }
+      });
+      this.#runIdle();
+    });
+  }
+
+  #runIdle(): void {
+    if (this.#group || this.#queue || this.#idle.length === 0) return;
+    const work = this.#idle;
+    this.#idle = [];
+    for (const run of work) run();
   }
 }

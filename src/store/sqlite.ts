@@ -5,6 +5,8 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import { PatronymError } from '../errors.ts';
+import { Checkpoints } from './sqlite-checkpoints.ts';
 import { GroupCommit } from './sqlite-group-commit.ts';
 import { type HeldBatch, HeldRecords, type HeldRow, isLive, heldKey as key } from './sqlite-held.ts';
 import {
@@ -144,6 +146,9 @@ export class SqliteStore implements Store {
   readonly #peers: StorePeers | undefined;
   // The latest flush, settled (never rejects).
   #lastFlush: Promise<void> = Promise.resolve();
+  // The broker's handle checkpoints with the log's fsync off the event loop
+  // (sqlite-checkpoints.ts); undefined where SQLite's own checkpoint runs.
+  readonly #checkpoints: Checkpoints | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
@@ -170,8 +175,18 @@ export class SqliteStore implements Store {
     this.#migrate();
     this.#limiterStmt = limiterStatements(this.#db);
     this.#counts = this.#pending && !this.#peers ? new DeferredCounts(this.#limiterStmt) : undefined;
+    // The broker's handle (write-behind); a CLI command's keeps SQLite's own.
+    if (this.#pending && path !== ':memory:') {
+      this.#db.pragma('wal_autocheckpoint = 0');
+      this.#checkpoints = new Checkpoints({
+        walPath: `${path}-wal`,
+        checkpoint: (mode) => this.#checkpoint(mode),
+        onError: (message) => this.#onError?.(new PatronymError('store_unavailable', message)),
+      });
+    }
+    const checkpoints = this.#checkpoints;
     // Last: from here on the handle never busy-waits (sqlite-group-commit.ts).
-    this.#group = new GroupCommit(this.#db);
+    this.#group = new GroupCommit(this.#db, checkpoints && (() => checkpoints.committed()));
     const live = '(expires_at IS NULL OR expires_at > @now)';
     this.#stmt = {
       upsert: this.#db.prepare(
@@ -724,7 +739,26 @@ export class SqliteStore implements Store {
     // secure_delete has zeroed deleted cells in the pages written since;
     // TRUNCATE copies them into the database and empties the log (which it
     // cannot do inside the open group).
-    this.#group.checkpoint('TRUNCATE');
+    if (this.#checkpoints) await this.#checkpoints.now('TRUNCATE');
+    else this.#group.checkpoint('TRUNCATE');
+  }
+
+  // Outside any transaction. PASSIVE is SQLite's automatic checkpoint: it
+  // never waits, and leaves what another handle still reads (or what
+  // another process's checkpoint is copying) to the next one.
+  async #checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<void> {
+    if (mode === 'TRUNCATE') {
+      this.#group.checkpoint(mode);
+      return;
+    }
+    await this.#group.whenIdle(() => {
+      if (!this.#db.open) return;
+      try {
+        this.#db.pragma('wal_checkpoint(PASSIVE)');
+      } catch (error) {
+        if (!String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw error;
+      }
+    });
   }
 
   async close(): Promise<void> {
@@ -734,6 +768,7 @@ export class SqliteStore implements Store {
     this.#group.flush();
     try {
       await held;
+      await this.#checkpoints?.settled();
     } finally {
       clearTimeout(this.#flushTimer);
       this.#db.close();

@@ -1,0 +1,189 @@
+// Checkpoints of the broker's SQLite handle (issue 18): SQLite's automatic
+// checkpoint is off, the store checkpoints after about 1,000 pages' worth of
+// commits, and the log's fsync, 90% of a checkpoint's time, runs first in
+// libuv's thread pool instead of blocking the event loop.
+import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../../src/store/sqlite.ts';
+import { CHECKPOINT_COMMITS, Checkpoints } from '../../../src/store/sqlite-checkpoints.ts';
+import { GroupCommit } from '../../../src/store/sqlite-group-commit.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'patronym-checkpoints-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const freshPath = () => join(dir, `c${n++}.sqlite`);
+
+const walBytes = (path: string) => statSync(`${path}-wal`).size;
+
+describe('sqlite checkpoints of the broker handle', () => {
+  it('keeps the log to about one interval of commits: it is copied into the file and starts over', async () => {
+    const path = freshPath();
+    const store = new SqliteStore(path, { writeBehind: true });
+    const payload = { text: 'x'.repeat(600) };
+    // Accounts are not held: each awaited upsert is a commit of its own.
+    const commits = CHECKPOINT_COMMITS * 8;
+    for (let i = 0; i < commits; i++) await store.upsert('Account', `a${i}`, payload);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Without checkpoints the log keeps every commit's pages (three or more
+    // each, 4 KiB a page): 14 MB and more here.
+    const withoutCheckpoints = commits * 3 * 4096;
+    expect(walBytes(path)).toBeLessThan(withoutCheckpoints / 3);
+    // The accounts are in the database file itself: a copy of the file
+    // without its log holds all but the last interval's.
+    const copy = `${path}.copy`;
+    copyFileSync(path, copy);
+    const file = new Database(copy, { readonly: true, fileMustExist: true });
+    const inFile = file.prepare("SELECT count(*) AS n FROM records WHERE model = 'Account'").get() as { n: number };
+    file.close();
+    expect(inFile.n).toBeGreaterThanOrEqual(commits - 2 * CHECKPOINT_COMMITS);
+    await store.close();
+  });
+
+  it('a CLI command handle (no write-behind) keeps SQLite automatic checkpoint', async () => {
+    const path = freshPath();
+    const cli = new SqliteStore(path);
+    const payload = { text: 'x'.repeat(600) };
+    const commits = CHECKPOINT_COMMITS * 8;
+    for (let i = 0; i < commits; i++) await cli.upsert('Account', `a${i}`, payload);
+    expect(walBytes(path)).toBeLessThan((commits * 3 * 4096) / 3);
+    await cli.close();
+  });
+
+  it('fsyncs the log before the checkpoint, off the event loop, and starts no second one meanwhile', async () => {
+    const order: string[] = [];
+    let written: () => void = () => {};
+    const checkpoints = new Checkpoints({
+      walPath: join(dir, 'none-wal'),
+      commits: 3,
+      sync: () =>
+        new Promise<void>((resolve) => {
+          order.push('fsync');
+          written = resolve;
+        }),
+      checkpoint: async (mode) => {
+        order.push(mode);
+      },
+    });
+    checkpoints.committed();
+    checkpoints.committed();
+    expect(order).toEqual([]);
+    checkpoints.committed();
+    expect(order).toEqual(['fsync']);
+    // The fsync is under way: the event loop goes on, commits go on, and
+    // no second checkpoint starts.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 10; i++) checkpoints.committed();
+    expect(order).toEqual(['fsync']);
+    const truncate = checkpoints.now('TRUNCATE');
+    written();
+    await checkpoints.settled();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['fsync', 'PASSIVE', 'fsync']);
+    written();
+    await truncate;
+    // scrub's TRUNCATE waited for the checkpoint under way, with its own fsync.
+    expect(order).toEqual(['fsync', 'PASSIVE', 'fsync', 'TRUNCATE']);
+  });
+
+  it('checkpoints anyway when the fsync fails, and says so', async () => {
+    const problems: string[] = [];
+    const done: string[] = [];
+    const checkpoints = new Checkpoints({
+      walPath: join(dir, 'none-wal'),
+      commits: 1,
+      sync: () => Promise.reject(Object.assign(new Error('I/O error'), { code: 'EIO' })),
+      checkpoint: async (mode) => {
+        done.push(mode);
+      },
+      onError: (message) => problems.push(message),
+    });
+    checkpoints.committed();
+    await checkpoints.settled();
+    expect(done).toEqual(['PASSIVE']);
+    expect(problems).toEqual(['sqlite: early fsync of the log failed (EIO); checkpointing anyway']);
+  });
+
+  it('reports a failed checkpoint, and tries the next as usual', async () => {
+    const problems: string[] = [];
+    let calls = 0;
+    const checkpoints = new Checkpoints({
+      walPath: join(dir, 'none-wal'),
+      commits: 1,
+      checkpoint: async () => {
+        calls += 1;
+        if (calls === 1) throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
+      },
+      onError: (message) => problems.push(message),
+    });
+    checkpoints.committed();
+    await checkpoints.settled();
+    checkpoints.committed();
+    await checkpoints.settled();
+    expect(calls).toBe(2);
+    expect(problems).toEqual(['sqlite: checkpoint failed (SQLITE_IOERR)']);
+  });
+
+  it('fsyncs a real log, and a missing one is no error', async () => {
+    const problems: string[] = [];
+    const wal = join(dir, 'real-wal');
+    writeFileSync(wal, 'frames');
+    for (const walPath of [wal, join(dir, 'missing-wal')]) {
+      const done: string[] = [];
+      const checkpoints = new Checkpoints({
+        walPath,
+        commits: 1,
+        checkpoint: async (mode) => {
+          done.push(mode);
+        },
+        onError: (message) => problems.push(message),
+      });
+      checkpoints.committed();
+      await checkpoints.settled();
+      expect(done).toEqual(['PASSIVE']);
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('group commit: work for when no transaction is open', () => {
+  it('runs now when none is, after the open group commits otherwise', async () => {
+    const db = new Database(freshPath());
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (x)');
+    const group = new GroupCommit(db);
+    const seen: boolean[] = [];
+    await group.whenIdle(() => seen.push(db.inTransaction));
+    const insert = db.prepare('INSERT INTO t VALUES (1)');
+    const write = group.write(() => insert.run());
+    const idle = group.whenIdle(() => seen.push(db.inTransaction));
+    expect(seen).toEqual([false]);
+    await Promise.all([write, idle]);
+    expect(seen).toEqual([false, false]);
+    db.close();
+  });
+
+  it('waits for writes queued behind another handle lock, then runs outside any transaction', async () => {
+    const path = freshPath();
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (x)');
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    const group = new GroupCommit(db);
+    const order: string[] = [];
+    const insert = db.prepare('INSERT INTO t VALUES (1)');
+    const write = group.write(() => insert.run()).then(() => order.push('write'));
+    const idle = group.whenIdle(() => order.push(db.inTransaction ? 'idle in a transaction' : 'idle'));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(order).toEqual([]);
+    other.exec('COMMIT');
+    await Promise.all([write, idle]);
+    // Right after the commit, before the write's caller hears of it.
+    expect(order).toEqual(['idle', 'write']);
+    other.close();
+    db.close();
+  });
+});
