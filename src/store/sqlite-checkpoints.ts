@@ -20,7 +20,10 @@
 // -shm file), so opening and closing it here cannot drop SQLite's locks.
 import { open } from 'node:fs/promises';
 
-// A sign-in's commits write 6–7 pages each: about SQLite's 1,000 pages.
+// SQLite's own threshold is 1,000 pages; 150 commits made 700–4,100 on the
+// bench (more as the tables grow), each checkpoint then 4–34 ms, mostly the
+// copy's CPU. Fewer, larger checkpoints (600 commits) saved 0.02 ms of CPU
+// per sign-in and made the longest pause 47 ms.
 export const CHECKPOINT_COMMITS = 150;
 
 export interface CheckpointsOptions {
