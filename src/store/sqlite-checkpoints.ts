@@ -8,7 +8,7 @@
 // checkpoint, one every hundred sign-ins or so, and the broker's one thread
 // answered nobody meanwhile: 3.7% of its time at concurrency 8, more on a
 // slower disk. So the handle turns the automatic checkpoint off and counts
-// its commits; after as many as make about 1,000 pages, the log is fsynced
+// its commits; after CHECKPOINT_COMMITS of them, the log is fsynced
 // in libuv's thread pool (fs.datasync: the event loop goes on), and then
 // the same PASSIVE checkpoint runs here, as SQLite would have run it, its
 // own fsync of the log finding little left to write (1.8 ms instead of 26

@@ -747,6 +747,7 @@ export class SqliteStore implements Store {
   // never waits, and leaves what another handle still reads (or what
   // another process's checkpoint is copying) to the next one.
   async #checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<void> {
+    if (!this.#db.open) return; // closed while the log was fsynced
     if (mode === 'TRUNCATE') {
       this.#group.checkpoint(mode);
       return;
