@@ -51,6 +51,7 @@ async function main(): Promise<void> {
     shared: workers > 1,
     peers: workers > 1 && config.store.kind === 'sqlite' ? workerPeers(log) : undefined,
     onError: (error) => log.error({ event: 'store-write', err: error }, 'store: a background write failed; retrying'),
+    onWarning: (message) => log.warn({ event: 'store' }, message),
   });
   // Loaded only where requests are served: the primary of `workers` never
   // needs the provider, Koa and the pages (they were 95 MiB of its RSS).

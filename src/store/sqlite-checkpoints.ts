@@ -26,12 +26,26 @@ import { open } from 'node:fs/promises';
 // per sign-in and made the longest pause 47 ms.
 export const CHECKPOINT_COMMITS = 150;
 
+// Pages left in the log after a checkpoint (another connection still reads
+// what they replaced) from which the sysadmin hears of it: about 100 MB.
+const STUCK_LOG_PAGES = 25_000;
+
+// What a checkpoint did, in pages of the log (PRAGMA wal_checkpoint).
+export interface CheckpointResult {
+  log: number;
+  checkpointed: number;
+}
+
 export interface CheckpointsOptions {
   walPath: string;
   // Runs a checkpoint once this handle has no transaction open.
-  checkpoint: (mode: 'PASSIVE' | 'TRUNCATE') => Promise<void>;
+  checkpoint: (mode: 'PASSIVE' | 'TRUNCATE') => Promise<CheckpointResult | undefined>;
   // A failure (the next checkpoint is tried as usual).
   onError?: (message: string) => void;
+  // The log keeps growing: once when it passes stuckPages, again only after
+  // it came back down.
+  onWarning?: (message: string) => void;
+  stuckPages?: number;
   commits?: number;
   // The early fsync of the log (tests watch it).
   sync?: (path: string) => Promise<void>;
@@ -42,6 +56,7 @@ export class Checkpoints {
   readonly #every: number;
   #commits = 0;
   #running: Promise<void> | undefined;
+  #warned = false;
 
   constructor(options: CheckpointsOptions) {
     this.#options = options;
@@ -75,7 +90,25 @@ export class Checkpoints {
     await (this.#options.sync ?? syncLog)(this.#options.walPath).catch((error: unknown) =>
       this.#options.onError?.(`sqlite: early fsync of the log failed (${describe(error)}); checkpointing anyway`),
     );
-    await this.#options.checkpoint(mode);
+    const result = await this.#options.checkpoint(mode);
+    if (result) this.#watch(result);
+  }
+
+  // A reader (a backup, an open sqlite3 shell) on an old state of the file
+  // keeps the pages after it in the log: no checkpoint can copy them, and
+  // the log grows on disk until that reader ends.
+  #watch({ log, checkpointed }: CheckpointResult): void {
+    const stuck = log - checkpointed;
+    const limit = this.#options.stuckPages ?? STUCK_LOG_PAGES;
+    if (stuck < limit) {
+      if (stuck < limit / 2) this.#warned = false;
+      return;
+    }
+    if (this.#warned) return;
+    this.#warned = true;
+    this.#options.onWarning?.(
+      `sqlite: ${stuck} pages of the write-ahead log (${this.#options.walPath}) cannot be copied into the database file: another connection is still reading an older state of it (a backup, an open sqlite3 shell?); the log grows until that reader ends`,
+    );
   }
 }
 

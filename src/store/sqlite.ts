@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { PatronymError } from '../errors.ts';
-import { Checkpoints } from './sqlite-checkpoints.ts';
+import { type CheckpointResult, Checkpoints } from './sqlite-checkpoints.ts';
 import { GroupCommit } from './sqlite-group-commit.ts';
 import { type HeldBatch, HeldRecords, type HeldRow, isLive, heldKey as key } from './sqlite-held.ts';
 import {
@@ -182,6 +182,7 @@ export class SqliteStore implements Store {
         walPath: `${path}-wal`,
         checkpoint: (mode) => this.#checkpoint(mode),
         onError: (message) => this.#onError?.(new PatronymError('store_unavailable', message)),
+        ...(options.onWarning ? { onWarning: options.onWarning } : {}),
       });
     }
     const checkpoints = this.#checkpoints;
@@ -746,18 +747,20 @@ export class SqliteStore implements Store {
   // Outside any transaction. PASSIVE is SQLite's automatic checkpoint: it
   // never waits, and leaves what another handle still reads (or what
   // another process's checkpoint is copying) to the next one.
-  async #checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<void> {
-    if (!this.#db.open) return; // closed while the log was fsynced
+  async #checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<CheckpointResult | undefined> {
+    if (!this.#db.open) return undefined; // closed while the log was fsynced
     if (mode === 'TRUNCATE') {
       this.#group.checkpoint(mode);
-      return;
+      return undefined;
     }
-    await this.#group.whenIdle(() => {
-      if (!this.#db.open) return;
+    return this.#group.whenIdle(() => {
+      if (!this.#db.open) return undefined;
       try {
-        this.#db.pragma('wal_checkpoint(PASSIVE)');
+        const [result] = this.#db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[];
+        return result;
       } catch (error) {
         if (!String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw error;
+        return undefined;
       }
     });
   }

@@ -132,6 +132,9 @@ export interface StoreOptions {
   // A write the store made in the background failed (SQLite's write-behind):
   // for the sysadmin's log. The store tries again.
   onError?: (error: unknown) => void;
+  // Something the sysadmin should know that is no failure (yet): SQLite's
+  // log growing because another connection keeps reading an old state.
+  onWarning?: (message: string) => void;
 }
 
 export const epochSeconds = (now: () => number): number => Math.floor(now() / 1000);

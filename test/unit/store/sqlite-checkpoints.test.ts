@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite.ts';
-import { CHECKPOINT_COMMITS, Checkpoints, type CheckpointsOptions } from '../../../src/store/sqlite-checkpoints.ts';
+import {
+  CHECKPOINT_COMMITS,
+  type CheckpointResult,
+  Checkpoints,
+  type CheckpointsOptions,
+} from '../../../src/store/sqlite-checkpoints.ts';
 import { GroupCommit } from '../../../src/store/sqlite-group-commit.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'patronym-checkpoints-'));
@@ -145,6 +150,56 @@ function recording(options: Partial<CheckpointsOptions> = {}) {
   });
   return { checkpoints, done, problems };
 }
+
+describe('a log that cannot be copied', () => {
+  it('warns once while a reader keeps it from the file, and again only after it came down', async () => {
+    const path = freshPath();
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('CREATE TABLE t (x)');
+    const reader = new Database(path, { readonly: true });
+    const warnings: string[] = [];
+    const checkpoints = new Checkpoints({
+      walPath: `${path}-wal`,
+      commits: 10,
+      stuckPages: 50,
+      checkpoint: async (mode) => (db.pragma(`wal_checkpoint(${mode})`) as CheckpointResult[])[0],
+      onWarning: (message) => warnings.push(message),
+    });
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    const commits = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        insert.run('x'.repeat(3000));
+        checkpoints.committed();
+        await checkpoints.settled();
+      }
+    };
+    // A reader in the middle of a long read (a backup, a sqlite3 shell).
+    const pin = () => {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) FROM t').get();
+    };
+    pin();
+    await commits(100);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^sqlite: \d+ pages of the write-ahead log \(.+-wal\) cannot be copied into the database file: another connection is still reading an older state of it/,
+    );
+    await commits(100);
+    expect(warnings).toHaveLength(1);
+    // The reader ends: the next checkpoint copies everything.
+    reader.exec('COMMIT');
+    await commits(20);
+    expect(warnings).toHaveLength(1);
+    pin();
+    await commits(100);
+    expect(warnings).toHaveLength(2);
+    reader.exec('COMMIT');
+    reader.close();
+    db.close();
+  });
+});
 
 describe('group commit: work for when no transaction is open', () => {
   it('runs now when none is, after the open group commits otherwise', async () => {
