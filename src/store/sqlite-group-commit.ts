@@ -35,7 +35,7 @@ import { describeError, PatronymError } from '../errors.ts';
 
 const LOCK_WAIT_MS = 5000;
 
-const isBusy = (error: unknown): boolean => {
+export const isBusy = (error: unknown): boolean => {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 };

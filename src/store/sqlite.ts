@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { PatronymError } from '../errors.ts';
 import { type CheckpointResult, Checkpoints } from './sqlite-checkpoints.ts';
-import { GroupCommit } from './sqlite-group-commit.ts';
+import { GroupCommit, isBusy } from './sqlite-group-commit.ts';
 import { type HeldBatch, HeldRecords, type HeldRow, isLive, heldKey as key } from './sqlite-held.ts';
 import {
   DeferredCounts,
@@ -759,7 +759,7 @@ export class SqliteStore implements Store {
         const [result] = this.#db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[];
         return result;
       } catch (error) {
-        if (!String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw error;
+        if (!isBusy(error)) throw error;
         return undefined;
       }
     });
