@@ -2,7 +2,7 @@
 // checkpoint is off, the store checkpoints after about 1,000 pages' worth of
 // commits, and the log's fsync, 90% of a checkpoint's time, runs first in
 // libuv's thread pool instead of blocking the event loop.
-import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -23,21 +23,25 @@ const freshPath = () => join(dir, `c${n++}.sqlite`);
 
 const walBytes = (path: string) => statSync(`${path}-wal`).size;
 
+// The log header's checkpoint sequence number (bytes 12–15, big-endian):
+// SQLite adds one each time it starts the log over after a full checkpoint.
+const logRestarts = (path: string): number => readFileSync(`${path}-wal`).subarray(0, 32).readUInt32BE(12);
+
 describe('sqlite checkpoints of the broker handle', () => {
   it('keeps the log to about one interval of commits: it is copied into the file and starts over', async () => {
     const path = freshPath();
     const store = new SqliteStore(path, { writeBehind: true });
     const payload = { text: 'x'.repeat(600) };
     // Accounts are not held: each awaited upsert is a commit of its own.
-    // Many intervals, so that one checkpoint late on a busy machine (commits
-    // go on during its fsync) stays far below the log without any.
     const commits = CHECKPOINT_COMMITS * 16;
     for (let i = 0; i < commits; i++) await store.upsert('Account', `a${i}`, payload);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    // Without checkpoints the log keeps every commit's pages (three or more
-    // each, 4 KiB a page): 30 MB and more here.
-    const withoutCheckpoints = commits * 3 * 4096;
-    expect(walBytes(path)).toBeLessThan(withoutCheckpoints / 3);
+    // Each time a checkpoint has copied the whole log, the next commit starts
+    // the log over and counts it in the log's header. Without checkpoints it
+    // is never restarted. Not the log's size: commits go on during the early
+    // fsync, so on a busy machine with a slow disk one interval is longer
+    // (CI saw 890 commits, 11 MB); the count of restarts still shows it.
+    expect(logRestarts(path)).toBeGreaterThanOrEqual(2);
     // The accounts are in the database file itself: a copy of the file
     // without its log holds most of them (none without checkpoints).
     const copy = `${path}.copy`;
