@@ -30,3 +30,16 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     destination,
   );
 }
+
+// What the store tells the sysadmin: a background write that failed (it is
+// retried), and warnings (the SQLite log kept from the file, a failed
+// checkpoint: nothing lost).
+export function storeLog(log: Logger): {
+  onError: (error: unknown) => void;
+  onWarning: (message: string) => void;
+} {
+  return {
+    onError: (error) => log.error({ event: 'store-write', err: error }, 'store: a background write failed; retrying'),
+    onWarning: (message) => log.warn({ event: 'store' }, message),
+  };
+}

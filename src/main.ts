@@ -8,7 +8,7 @@ import { describeError } from './errors.ts';
 import { missingKeyFiles, newKeysNotice } from './first-start.ts';
 import { libraryCounts } from './libraries/library.ts';
 import { listenFailure } from './listen-failure.ts';
-import { createLogger } from './log.ts';
+import { createLogger, storeLog } from './log.ts';
 import { loadKeys } from './security/keys.ts';
 import { connectStore } from './store/registry.ts';
 
@@ -50,8 +50,7 @@ async function main(): Promise<void> {
   const store = await connectStore(config.store, {
     shared: workers > 1,
     peers: workers > 1 && config.store.kind === 'sqlite' ? workerPeers(log) : undefined,
-    onError: (error) => log.error({ event: 'store-write', err: error }, 'store: a background write failed; retrying'),
-    onWarning: (message) => log.warn({ event: 'store' }, message),
+    ...storeLog(log),
   });
   // Loaded only where requests are served: the primary of `workers` never
   // needs the provider, Koa and the pages (they were 95 MiB of its RSS).

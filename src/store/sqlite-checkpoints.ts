@@ -40,7 +40,8 @@ export interface CheckpointsOptions {
   walPath: string;
   // Runs a checkpoint once this handle has no transaction open.
   checkpoint: (mode: 'PASSIVE' | 'TRUNCATE') => Promise<CheckpointResult | undefined>;
-  // A failure (the next checkpoint is tried as usual).
+  // A failure: nothing is lost (the pages stay in the log), and the next
+  // checkpoint is tried as usual.
   onError?: (message: string) => void;
   // The log keeps growing: once when it passes stuckPages, again only after
   // it came back down.
@@ -69,7 +70,11 @@ export class Checkpoints {
     if (this.#commits < this.#every || this.#running) return;
     this.#commits = 0;
     this.#running = this.#run('PASSIVE')
-      .catch((error: unknown) => this.#options.onError?.(`sqlite: checkpoint failed (${describe(error)})`))
+      .catch((error: unknown) =>
+        this.#options.onError?.(
+          `sqlite: checkpoint of the write-ahead log failed (${describe(error)}); nothing is lost, the log grows until one succeeds, the next is tried after ${this.#every} commits`,
+        ),
+      )
       .finally(() => {
         this.#running = undefined;
       });
@@ -88,7 +93,9 @@ export class Checkpoints {
 
   async #run(mode: 'PASSIVE' | 'TRUNCATE'): Promise<void> {
     await (this.#options.sync ?? syncLog)(this.#options.walPath).catch((error: unknown) =>
-      this.#options.onError?.(`sqlite: early fsync of the log failed (${describe(error)}); checkpointing anyway`),
+      this.#options.onError?.(
+        `sqlite: early fsync of the write-ahead log failed (${describe(error)}); checkpointing anyway`,
+      ),
     );
     const result = await this.#options.checkpoint(mode);
     if (result) this.#watch(result);

@@ -181,7 +181,9 @@ export class SqliteStore implements Store {
       this.#checkpoints = new Checkpoints({
         walPath: `${path}-wal`,
         checkpoint: (mode) => this.#checkpoint(mode),
-        onError: (message) => this.#onError?.(new PatronymError('store_unavailable', message)),
+        // A failed checkpoint loses nothing: a warning of its own, not the
+        // failed write's error line, where the broker logs warnings.
+        onError: options.onWarning ?? ((message) => this.#onError?.(new PatronymError('store_unavailable', message))),
         ...(options.onWarning ? { onWarning: options.onWarning } : {}),
       });
     }

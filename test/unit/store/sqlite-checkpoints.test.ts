@@ -106,7 +106,7 @@ describe('sqlite checkpoints of the broker handle', () => {
     checkpoints.committed();
     await checkpoints.settled();
     expect(done).toEqual(['PASSIVE']);
-    expect(problems).toEqual(['sqlite: early fsync of the log failed (EIO); checkpointing anyway']);
+    expect(problems).toEqual(['sqlite: early fsync of the write-ahead log failed (EIO); checkpointing anyway']);
   });
 
   it('reports a failed checkpoint, and tries the next as usual', async () => {
@@ -122,7 +122,9 @@ describe('sqlite checkpoints of the broker handle', () => {
     checkpoints.committed();
     await checkpoints.settled();
     expect(calls).toBe(2);
-    expect(problems).toEqual(['sqlite: checkpoint failed (SQLITE_IOERR)']);
+    expect(problems).toEqual([
+      'sqlite: checkpoint of the write-ahead log failed (SQLITE_IOERR); nothing is lost, the log grows until one succeeds, the next is tried after 1 commits',
+    ]);
   });
 
   it('fsyncs a real log, and a missing one is no error', async () => {
