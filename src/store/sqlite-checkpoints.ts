@@ -40,11 +40,10 @@ export interface CheckpointsOptions {
   walPath: string;
   // Runs a checkpoint once this handle has no transaction open.
   checkpoint: (mode: 'PASSIVE' | 'TRUNCATE') => Promise<CheckpointResult | undefined>;
-  // A failure: nothing is lost (the pages stay in the log), and the next
-  // checkpoint is tried as usual.
-  onError?: (message: string) => void;
-  // The log keeps growing: once when it passes stuckPages, again only after
-  // it came back down.
+  // For the sysadmin, none a loss: a failed fsync or checkpoint (the pages
+  // stay in the log, the next checkpoint is tried as usual), and a log that
+  // keeps growing (once when it passes stuckPages, again only after it came
+  // back down).
   onWarning?: (message: string) => void;
   stuckPages?: number;
   commits?: number;
@@ -71,7 +70,7 @@ export class Checkpoints {
     this.#commits = 0;
     this.#running = this.#run('PASSIVE')
       .catch((error: unknown) =>
-        this.#options.onError?.(
+        this.#options.onWarning?.(
           `sqlite: checkpoint of the write-ahead log failed (${describe(error)}); nothing is lost, the log grows until one succeeds, the next is tried after ${this.#every} commits`,
         ),
       )
@@ -93,7 +92,7 @@ export class Checkpoints {
 
   async #run(mode: 'PASSIVE' | 'TRUNCATE'): Promise<void> {
     await (this.#options.sync ?? syncLog)(this.#options.walPath).catch((error: unknown) =>
-      this.#options.onError?.(
+      this.#options.onWarning?.(
         `sqlite: early fsync of the write-ahead log failed (${describe(error)}); checkpointing anyway`,
       ),
     );

@@ -181,10 +181,9 @@ export class SqliteStore implements Store {
       this.#checkpoints = new Checkpoints({
         walPath: `${path}-wal`,
         checkpoint: (mode) => this.#checkpoint(mode),
-        // A failed checkpoint loses nothing: a warning of its own, not the
-        // failed write's error line, where the broker logs warnings.
-        onError: options.onWarning ?? ((message) => this.#onError?.(new PatronymError('store_unavailable', message))),
-        ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+        // A failed checkpoint loses nothing: a warning, not the failed
+        // write's error line, where the broker logs warnings.
+        onWarning: options.onWarning ?? ((message) => this.#onError?.(new PatronymError('store_unavailable', message))),
       });
     }
     const checkpoints = this.#checkpoints;

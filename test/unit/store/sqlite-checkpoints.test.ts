@@ -152,7 +152,7 @@ function recording(options: Partial<CheckpointsOptions> = {}) {
     checkpoint: async (mode) => {
       done.push(mode);
     },
-    onError: (message) => problems.push(message),
+    onWarning: (message) => problems.push(message),
     ...options,
   });
   return { checkpoints, done, problems };
